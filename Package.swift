@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Swift 6 language mode (the default for tools 6.x) gives strict concurrency checking everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "bench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "bench", targets: ["bench"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "VideoData", targets: ["VideoData"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Harness", targets: ["Harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libopenblas-dev, libhdf5-dev, libzstd-dev).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd"], swiftSettings: swiftSettings),
+        .target(name: "VideoData", dependencies: ["CHDF5"], swiftSettings: swiftSettings),
+        .target(name: "Evaluation", swiftSettings: swiftSettings),
+        .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: swiftSettings),
+        .target(name: "Harness",
+                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "bench", dependencies: ["Harness"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "VideoDataTests", dependencies: ["VideoData"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// The Evaluation module. See the README for how the modules fit together.

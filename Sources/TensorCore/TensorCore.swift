@@ -1,0 +1,1 @@
+// The TensorCore module. See the README for how the modules fit together.

@@ -1,0 +1,1 @@
+// The VideoData module. See the README for how the modules fit together.
