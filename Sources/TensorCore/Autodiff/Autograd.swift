@@ -1,0 +1,105 @@
+/// One recorded op: the inputs it read and how to turn the gradient of its output into gradients of
+/// those inputs. The closure holds the activations the backward pass needs; it is dropped as soon as it
+/// has run, so saved activations are released during the backward walk.
+final class Node {
+    let inputs: [Tensor]
+    var backward: ((Tensor) -> [Tensor?])?
+
+    init(inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+/// Whether ops record what their backward pass needs. Off inside `withNoGrad` (evaluation, optimizer
+/// updates, and the backward pass itself). The core runs a model on one thread at a time.
+public enum GradMode {
+    nonisolated(unsafe) public private(set) static var isEnabled = true
+
+    public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = isEnabled
+        isEnabled = false
+        defer { isEnabled = saved }
+        return try body()
+    }
+
+    public static func withGrad<R>(_ body: () throws -> R) rethrows -> R {
+        let saved = isEnabled
+        isEnabled = true
+        defer { isEnabled = saved }
+        return try body()
+    }
+}
+
+extension Tensor {
+    /// True when a gradient must flow into this tensor: a parameter, or the output of a recorded op.
+    var needsGrad: Bool { requiresGrad || node != nil }
+
+    /// Records `output = op(inputs)` when gradients are enabled and some input needs a gradient.
+    /// `backward` receives the output's gradient and returns one gradient (or nil) per input.
+    @discardableResult
+    func recorded(from inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        if GradMode.isEnabled, inputs.contains(where: { $0.needsGrad }) {
+            node = Node(inputs: inputs, backward: backward)
+        }
+        return self
+    }
+
+    /// Back-propagates from this scalar: accumulates d(self)/d(leaf) into `grad` of every leaf tensor
+    /// that requires gradients. The graph is consumed.
+    public func backward() {
+        precondition(count == 1, "backward(): needs a scalar loss, got shape \(shape)")
+        backward(seed: Tensor(repeating: 1, shape: shape))
+    }
+
+    /// Back-propagates a given output gradient (same shape as self).
+    public func backward(seed: Tensor) {
+        precondition(seed.shape == shape, "backward(seed:): seed shape \(seed.shape) != tensor shape \(shape)")
+        // Reverse topological order by iterative depth-first search over recorded nodes.
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (t, expanded) = stack.popLast() {
+            if expanded { order.append(t); continue }
+            if !visited.insert(ObjectIdentifier(t)).inserted { continue }
+            stack.append((t, true))
+            if let node = t.node {
+                for input in node.inputs where input.needsGrad && !visited.contains(ObjectIdentifier(input)) {
+                    stack.append((input, false))
+                }
+            }
+        }
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        GradMode.withNoGrad {
+            for t in order.reversed() {
+                let id = ObjectIdentifier(t)
+                guard let g = grads.removeValue(forKey: id) else { continue }
+                if let node = t.node {
+                    guard let backwardFn = node.backward else {
+                        fatalError("backward(): the graph through a tensor of shape \(t.shape) was already consumed")
+                    }
+                    let inputGrads = backwardFn(g)
+                    node.backward = nil
+                    t.node = nil
+                    for (input, ig) in zip(node.inputs, inputGrads) {
+                        guard let ig, input.needsGrad else { continue }
+                        precondition(ig.shape == input.shape,
+                                     "backward(): gradient shape \(ig.shape) for input of shape \(input.shape)")
+                        let key = ObjectIdentifier(input)
+                        if let existing = grads[key] {
+                            grads[key] = existing.adding(ig)
+                        } else {
+                            grads[key] = ig
+                        }
+                    }
+                } else if t.requiresGrad {
+                    if let existing = t.grad {
+                        existing.accumulate(g)
+                    } else {
+                        t.grad = g.copy()
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/// A float32 n-dimensional array in row-major order, optionally tracked by reverse-mode autodiff.
+///
+/// Tensors are immutable values as far as autodiff is concerned: every op returns a new tensor. The only
+/// in-place writers are optimizers and state loading, which work on parameters outside any recorded graph.
+public final class Tensor: @unchecked Sendable, CustomStringConvertible {
+    public let shape: [Int]
+    public let storage: Storage
+    /// Set on parameters; ops on tensors that require gradients are recorded when gradients are enabled.
+    public var requiresGrad: Bool
+    /// The accumulated gradient after `backward()`, for tensors that require gradients and have no producer.
+    public var grad: Tensor?
+    /// The op that produced this tensor, while the graph is alive.
+    var node: Node?
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+
+    init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
+        precondition(shape.reduce(1, *) == storage.count,
+                     "Tensor: shape \(shape) does not match \(storage.count) elements")
+        self.shape = shape
+        self.storage = storage
+        self.requiresGrad = requiresGrad
+    }
+
+    /// Uninitialised tensor for kernels that overwrite every element.
+    static func empty(_ shape: [Int]) -> Tensor {
+        Tensor(shape: shape, storage: Storage(count: shapeCount(shape)))
+    }
+
+    public convenience init(zeros shape: [Int]) {
+        self.init(shape: shape, storage: Storage(repeating: 0, count: shapeCount(shape)))
+    }
+
+    public convenience init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, storage: Storage(repeating: value, count: shapeCount(shape)))
+    }
+
+    public convenience init(_ values: [Float], shape: [Int]) {
+        let n = shapeCount(shape)
+        precondition(values.count == n,
+                     "Tensor(values:shape:): \(values.count) values for shape \(shape) (\(n) elements)")
+        let storage = Storage(count: n)
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
+        self.init(shape: shape, storage: storage)
+    }
+
+    public convenience init(scalar: Float) {
+        self.init([scalar], shape: [])
+    }
+
+    /// Uniform in [low, high).
+    public static func uniform(_ shape: [Int], low: Float, high: Float, rng: inout SeededGenerator) -> Tensor {
+        let t = Tensor.empty(shape)
+        let p = t.storage.pointer
+        for i in 0..<t.count { p[i] = rng.uniform(low, high) }
+        return t
+    }
+
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout SeededGenerator) -> Tensor {
+        let t = Tensor.empty(shape)
+        let p = t.storage.pointer
+        for i in 0..<t.count { p[i] = mean + std * rng.normal() }
+        return t
+    }
+
+    /// A copy of the elements, in row-major order.
+    public var values: [Float] {
+        Array(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// The single element of a one-element tensor.
+    public var item: Float {
+        precondition(count == 1, "Tensor.item: tensor of shape \(shape) has \(count) elements, not 1")
+        return storage.pointer[0]
+    }
+
+    /// Overwrites the elements in place (parameters, loading), leaving the graph untouched.
+    public func assign(_ values: [Float]) {
+        precondition(values.count == count, "Tensor.assign: \(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    public func assign(from other: Tensor) {
+        precondition(other.shape == shape, "Tensor.assign(from:): shape \(other.shape) into \(shape)")
+        storage.pointer.update(from: other.storage.pointer, count: count)
+    }
+
+    /// A tensor with the same values that is not part of any graph.
+    public func detached() -> Tensor {
+        Tensor(shape: shape, storage: storage)
+    }
+
+    /// A deep copy, not part of any graph.
+    public func copy() -> Tensor {
+        let t = Tensor.empty(shape)
+        t.storage.pointer.update(from: storage.pointer, count: count)
+        return t
+    }
+
+    public var description: String {
+        let shown = values.prefix(8).map { String($0) }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), values: [\(shown)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+@inline(__always)
+func shapeCount(_ shape: [Int]) -> Int {
+    var n = 1
+    for d in shape {
+        precondition(d >= 0, "negative dimension in shape \(shape)")
+        n *= d
+    }
+    return n
+}

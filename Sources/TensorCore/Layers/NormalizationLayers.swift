@@ -1,0 +1,58 @@
+/// `nn.BatchNorm1d` / `nn.BatchNorm2d` (the same over axis 1 of (N, C, ...)).
+public final class BatchNorm: Module {
+    public let weight: Tensor, bias: Tensor
+    public let runningMean: Tensor, runningVar: Tensor
+    public let momentum: Float, eps: Float
+    public var isTraining = true
+
+    public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
+        weight = Initializer.parameter(Tensor(repeating: 1, shape: [channels]))
+        bias = Initializer.parameter(Tensor(zeros: [channels]))
+        runningMean = Tensor(zeros: [channels])
+        runningVar = Tensor(repeating: 1, shape: [channels])
+        self.momentum = momentum
+        self.eps = eps
+    }
+
+    public var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
+    public var ownBuffers: [(String, Tensor)] { [("running_mean", runningMean), ("running_var", runningVar)] }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                    training: isTraining, momentum: momentum, eps: eps)
+    }
+}
+
+/// `nn.LayerNorm` over the last axis, with or without the affine parameters.
+public final class LayerNorm: Module {
+    public let weight: Tensor?, bias: Tensor?
+    public let eps: Float
+    public var isTraining = true
+
+    public init(_ width: Int, eps: Float = 1e-5, affine: Bool = true) {
+        weight = affine ? Initializer.parameter(Tensor(repeating: 1, shape: [width])) : nil
+        bias = affine ? Initializer.parameter(Tensor(zeros: [width])) : nil
+        self.eps = eps
+    }
+
+    public var ownParameters: [(String, Tensor)] {
+        guard let weight, let bias else { return [] }
+        return [("weight", weight), ("bias", bias)]
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, eps: eps) }
+}
+
+/// `nn.Dropout` with a seeded stream.
+public final class Dropout: Module {
+    public let p: Float
+    let rng: RandomSource
+    public var isTraining = true
+
+    public init(_ p: Float, rng: RandomSource) {
+        self.p = p
+        self.rng = rng
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: isTraining, rng: rng) }
+}

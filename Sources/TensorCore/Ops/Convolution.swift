@@ -1,0 +1,132 @@
+/// 1-D and 2-D convolution (cross-correlation, as PyTorch) with stride, padding and dilation.
+extension Tensor {
+    /// x (N, C, H, W), weight (O, C, KH, KW), bias (O) -> (N, O, OH, OW).
+    public func conv2d(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       dilation: (Int, Int) = (1, 1)) -> Tensor {
+        precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
+                     "conv2d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,H,W) and (O,C,KH,KW))")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
+        let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3],
+                             o: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
+                             strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
+                             dilH: dilation.0, dilW: dilation.1)
+        precondition(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) too small for kernel \(weight.shape) with padding \(padding)")
+        let out = Tensor.empty([g.n, g.o, g.outH, g.outW])
+        let x = self
+        if g.isColumnKernel {
+            columnConvForward(x, weight, bias, out, g)
+        } else {
+            im2colConvForward(x, weight, bias, out, g)
+        }
+        var inputs = [x, weight]
+        if let bias { inputs.append(bias) }
+        return out.recorded(from: inputs) { gout in
+            let gx = x.needsGrad ? Tensor(zeros: x.shape) : nil
+            let gw = weight.needsGrad ? Tensor(zeros: weight.shape) : nil
+            if g.isColumnKernel {
+                columnConvBackward(x, weight, gout, gx, gw, g)
+            } else {
+                im2colConvBackward(x, weight, gout, gx, gw, g)
+            }
+            var grads: [Tensor?] = [gx, gw]
+            if let bias {
+                grads.append(bias.needsGrad ? gout.permuted([1, 0, 2, 3]).reshaped([g.o, -1]).sum(axis: 1) : nil)
+            }
+            return grads
+        }
+    }
+
+    /// x (N, C, L), weight (O, C, K), bias (O) -> (N, O, OL); computed as a (K, 1) 2-D convolution.
+    public func conv1d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
+        precondition(rank == 3 && weight.rank == 3,
+                     "conv1d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,L) and (O,C,K))")
+        let y = reshaped(shape + [1]).conv2d(weight: weight.reshaped(weight.shape + [1]), bias: bias,
+                                             stride: (stride, 1), padding: (padding, 0), dilation: (dilation, 1))
+        return y.reshaped(Array(y.shape.dropLast()))
+    }
+}
+
+private func fillBias(_ out: Tensor, _ bias: Tensor?, _ g: ConvGeometry) {
+    let po = out.storage.pointer
+    let plane = g.outH * g.outW
+    for n in 0..<g.n {
+        for o in 0..<g.o {
+            (po + (n * g.o + o) * plane).update(repeating: bias?.storage.pointer[o] ?? 0, count: plane)
+        }
+    }
+}
+
+private func im2colConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry) {
+    fillBias(out, bias, g)
+    let ck = g.c * g.kh * g.kw, plane = g.outH * g.outW
+    let col = Tensor.empty([ck, plane])
+    for n in 0..<g.n {
+        im2colKernel(x.storage.pointer + n * g.c * g.h * g.w, col.storage.pointer, g)
+        sgemm(false, false, m: g.o, n: plane, k: ck, w.storage.pointer, lda: ck, col.storage.pointer, ldb: plane,
+              beta: 1, out.storage.pointer + n * g.o * plane, ldc: plane)
+    }
+}
+
+private func im2colConvBackward(_ x: Tensor, _ w: Tensor, _ gout: Tensor, _ gx: Tensor?, _ gw: Tensor?, _ g: ConvGeometry) {
+    let ck = g.c * g.kh * g.kw, plane = g.outH * g.outW
+    let col = Tensor.empty([ck, plane])
+    for n in 0..<g.n {
+        let gn = gout.storage.pointer + n * g.o * plane
+        if let gw {
+            im2colKernel(x.storage.pointer + n * g.c * g.h * g.w, col.storage.pointer, g)
+            sgemm(false, true, m: g.o, n: ck, k: plane, gn, lda: plane, col.storage.pointer, ldb: plane,
+                  beta: 1, gw.storage.pointer, ldc: ck)
+        }
+        if let gx {
+            sgemm(true, false, m: ck, n: plane, k: g.o, w.storage.pointer, lda: ck, gn, ldb: plane,
+                  beta: 0, col.storage.pointer, ldc: plane)
+            col2imKernel(col.storage.pointer, gx.storage.pointer + n * g.c * g.h * g.w, g)
+        }
+    }
+}
+
+/// The weight (O, C, K, 1) regrouped by tap as K matrices (O, C), so each tap is one sgemm.
+private func weightByTap(_ w: Tensor, _ g: ConvGeometry) -> Tensor {
+    w.reshaped([g.o, g.c, g.kh]).permuted([2, 0, 1])
+}
+
+private func columnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry) {
+    fillBias(out, bias, g)
+    let taps = GradMode.withNoGrad { weightByTap(w, g) }
+    let inPlane = g.h * g.w, outPlane = g.outH * g.w
+    for n in 0..<g.n {
+        let xn = x.storage.pointer + n * g.c * inPlane, on = out.storage.pointer + n * g.o * outPlane
+        for i in 0..<g.kh {
+            let (shift, lo, hi) = columnKernelRange(g, tap: i)
+            if hi <= lo { continue }
+            sgemm(false, false, m: g.o, n: (hi - lo) * g.w, k: g.c,
+                  taps.storage.pointer + i * g.o * g.c, lda: g.c,
+                  xn + (lo + shift) * g.w, ldb: inPlane, beta: 1, on + lo * g.w, ldc: outPlane)
+        }
+    }
+}
+
+private func columnConvBackward(_ x: Tensor, _ w: Tensor, _ gout: Tensor, _ gx: Tensor?, _ gw: Tensor?, _ g: ConvGeometry) {
+    let taps = weightByTap(w, g)
+    let gtaps = Tensor(zeros: [g.kh, g.o, g.c])
+    let inPlane = g.h * g.w, outPlane = g.outH * g.w
+    for n in 0..<g.n {
+        let xn = x.storage.pointer + n * g.c * inPlane, gn = gout.storage.pointer + n * g.o * outPlane
+        for i in 0..<g.kh {
+            let (shift, lo, hi) = columnKernelRange(g, tap: i)
+            if hi <= lo { continue }
+            let cols = (hi - lo) * g.w
+            if let gx {
+                sgemm(true, false, m: g.c, n: cols, k: g.o, taps.storage.pointer + i * g.o * g.c, lda: g.c,
+                      gn + lo * g.w, ldb: outPlane, beta: 1, gx.storage.pointer + n * g.c * inPlane + (lo + shift) * g.w, ldc: inPlane)
+            }
+            if gw != nil {
+                sgemm(false, true, m: g.o, n: g.c, k: cols, gn + lo * g.w, lda: outPlane,
+                      xn + (lo + shift) * g.w, ldb: inPlane, beta: 1, gtaps.storage.pointer + i * g.o * g.c, ldc: g.c)
+            }
+        }
+    }
+    if let gw {
+        gw.assign(from: gtaps.permuted([1, 2, 0]).reshaped(gw.shape))
+    }
+}

@@ -1,0 +1,76 @@
+/// Clamp, select by mask, and dropout.
+extension Tensor {
+    /// Limits values to [low, high]; the gradient is zero where the input lies outside, as PyTorch.
+    public func clamp(_ low: Float, _ high: Float) -> Tensor {
+        precondition(low <= high, "clamp: low \(low) > high \(high)")
+        let out = Tensor.empty(shape)
+        let px = storage.pointer, po = out.storage.pointer
+        parallelChunks(count) { s, e in for i in s..<e { po[i] = Swift.min(Swift.max(px[i], low), high) } }
+        return out.recorded(from: [self]) { g in
+            let gx = Tensor.empty(g.shape)
+            let pg = g.storage.pointer, pgx = gx.storage.pointer
+            parallelChunks(g.count) { s, e in
+                for i in s..<e { pgx[i] = (px[i] >= low && px[i] <= high) ? pg[i] : 0 }
+            }
+            return [gx]
+        }
+    }
+
+    /// `mask` (broadcastable to self; 1 = keep, 0 = replace) picks self where 1 and `value` where 0.
+    public func maskedFill(keep mask: Tensor, with value: Float) -> Tensor {
+        Tensor.where(mask, self, Tensor(scalar: value))
+    }
+
+    /// `condition` ? a : b, elementwise with broadcasting; `condition` holds 1 or 0. The unselected side
+    /// gets a zero gradient.
+    public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        guard let shape = broadcastShapes(condition.shape, a.shape).flatMap({ broadcastShapes($0, b.shape) }) else {
+            preconditionFailure("where: shapes \(condition.shape), \(a.shape), \(b.shape) do not broadcast")
+        }
+        let full = Tensor.empty(shape)
+        let c = Tensor(zeros: shape)
+        binaryKernel(AddFunction.self, c, condition, into: c)
+        let ax = Tensor(zeros: shape), bx = Tensor(zeros: shape)
+        binaryKernel(AddFunction.self, ax, a, into: ax)
+        binaryKernel(AddFunction.self, bx, b, into: bx)
+        let pc = c.storage.pointer, pa = ax.storage.pointer, pb = bx.storage.pointer, po = full.storage.pointer
+        parallelChunks(full.count) { s, e in for i in s..<e { po[i] = pc[i] != 0 ? pa[i] : pb[i] } }
+        return full.recorded(from: [a, b]) { g in
+            let ga = Tensor.empty(shape), gb = Tensor.empty(shape)
+            let pg = g.storage.pointer, pga = ga.storage.pointer, pgb = gb.storage.pointer
+            for i in 0..<g.count {
+                let keep = pc[i] != 0
+                pga[i] = keep ? pg[i] : 0
+                pgb[i] = keep ? 0 : pg[i]
+            }
+            return [a.needsGrad ? a.reducedGradient(ga) : nil, b.needsGrad ? b.reducedGradient(gb) : nil]
+        }
+    }
+
+    /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
+    /// The identity when not training or p == 0.
+    public func dropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
+        precondition(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
+        if !training || p == 0 { return self }
+        let mask = Tensor.empty(shape)
+        let pm = mask.storage.pointer
+        let scale = 1 / (1 - p)
+        rng.withGenerator { gen in
+            for i in 0..<count { pm[i] = gen.nextUnitFloat() < p ? 0 : scale }
+        }
+        return self * mask
+    }
+}
+
+/// A shared, seeded random stream for the layers of one model (dropout draws in call order), so a run is
+/// reproducible for its seed.
+public final class RandomSource: @unchecked Sendable {
+    private var generator: SeededGenerator
+
+    public init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+    public func withGenerator<R>(_ body: (inout SeededGenerator) -> R) -> R { body(&generator) }
+
+    /// A new independent stream derived from this one.
+    public func split() -> RandomSource { RandomSource(seed: withGenerator { $0.next() }) }
+}
