@@ -12,22 +12,19 @@ final class Node {
 }
 
 /// Whether ops record what their backward pass needs. Off inside `withNoGrad` (evaluation, optimizer
-/// updates, and the backward pass itself). The core runs a model on one thread at a time.
+/// updates, and the backward pass itself). Task-local, so concurrent tasks (tests, or several models
+/// evaluated side by side) never switch each other's recording off.
 public enum GradMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    @TaskLocal static var enabled = true
+
+    public static var isEnabled: Bool { enabled }
 
     public static func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = isEnabled
-        isEnabled = false
-        defer { isEnabled = saved }
-        return try body()
+        try $enabled.withValue(false) { try body() }
     }
 
     public static func withGrad<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = isEnabled
-        isEnabled = true
-        defer { isEnabled = saved }
-        return try body()
+        try $enabled.withValue(true) { try body() }
     }
 }
 

@@ -36,6 +36,7 @@ extension Tensor {
         let pc = c.storage.pointer, pa = ax.storage.pointer, pb = bx.storage.pointer, po = full.storage.pointer
         parallelChunks(full.count) { s, e in for i in s..<e { po[i] = pc[i] != 0 ? pa[i] : pb[i] } }
         return full.recorded(from: [a, b]) { g in
+            let pc = c.storage.pointer
             let ga = Tensor.empty(shape), gb = Tensor.empty(shape)
             let pg = g.storage.pointer, pga = ga.storage.pointer, pgb = gb.storage.pointer
             for i in 0..<g.count {

@@ -25,7 +25,7 @@ extension Tensor {
         return out.recorded(from: [self]) { g in
             // The transpose of the band: gx[b, s] = sum over o of coefficients[b, s - o, o] * g[b, s - o].
             let gx = Tensor(zeros: [b, t, c])
-            let pg = g.storage.pointer, pgx = gx.storage.pointer
+            let pk = coefficients.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer
             parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
                 for row in s..<e {
                     let bi = row / t, si = row % t

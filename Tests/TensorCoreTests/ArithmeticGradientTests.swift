@@ -1,0 +1,77 @@
+import Testing
+@testable import TensorCore
+
+@Suite("Arithmetic gradients") struct ArithmeticGradientTests {
+    static let shapePairs: [([Int], [Int])] = [
+        ([2, 3, 4], [2, 3, 4]),   // same shape
+        ([2, 3, 4], [4]),         // bias-like suffix
+        ([2, 3, 4], [2, 3, 1]),   // per-row scalar (mask broadcast)
+        ([2, 1, 4], [1, 3, 1]),   // both sides broadcast
+        ([2, 3, 4], []),          // scalar
+        ([3, 1], [1, 5]),         // outer product shape
+    ]
+
+    @Test(arguments: shapePairs) func add(_ a: [Int], _ b: [Int]) {
+        checkGradients([randomTensor(a, seed: 1), randomTensor(b, seed: 2)]) { $0[0] + $0[1] }
+    }
+
+    @Test(arguments: shapePairs) func subtract(_ a: [Int], _ b: [Int]) {
+        checkGradients([randomTensor(a, seed: 3), randomTensor(b, seed: 4)]) { $0[0] - $0[1] }
+    }
+
+    @Test(arguments: shapePairs) func multiply(_ a: [Int], _ b: [Int]) {
+        checkGradients([randomTensor(a, seed: 5), randomTensor(b, seed: 6)]) { $0[0] * $0[1] }
+    }
+
+    @Test(arguments: shapePairs) func divide(_ a: [Int], _ b: [Int]) {
+        checkGradients([randomTensor(a, seed: 7), awayFromZero(b, seed: 8)], step: 1e-3) { $0[0] / $0[1] }
+    }
+
+    @Test func broadcastValues() {
+        let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
+        let b = Tensor([10, 20], shape: [2, 1])
+        #expect((a + b).values == [11, 12, 13, 24, 25, 26])
+        #expect((a * Tensor([1, 0, -1], shape: [3])).values == [1, 0, -3, 4, 0, -6])
+    }
+
+    @Test func unaryOps() {
+        checkGradients([awayFromZero([3, 4], seed: 9)]) { $0[0].relu() }
+        checkGradients([randomTensor([3, 4], seed: 10, scale: 2)]) { $0[0].gelu() }
+        checkGradients([randomTensor([3, 4], seed: 11, scale: 2)]) { $0[0].sigmoid() }
+        checkGradients([randomTensor([3, 4], seed: 12)]) { $0[0].tanh() }
+        checkGradients([randomTensor([3, 4], seed: 13)]) { $0[0].exp() }
+        checkGradients([uniformTensor([3, 4], 0.5, 2, seed: 19)], step: 1e-3) { $0[0].log() }
+        checkGradients([uniformTensor([3, 4], 0.5, 2, seed: 19)], step: 1e-3) { $0[0].sqrt() }
+        checkGradients([randomTensor([3, 4], seed: 14)]) { -$0[0] }
+    }
+
+    @Test func clampZeroGradientOutside() {
+        let x = Tensor([-2, -0.5, 0.5, 2], shape: [4])
+        checkGradients([x.copy()]) { $0[0].clamp(-1, 1) }
+        x.requiresGrad = true
+        x.clamp(-1, 1).sum().backward()
+        #expect(x.grad!.values == [0, 1, 1, 0])
+    }
+
+    @Test func whereAndMaskedFill() {
+        let c = Tensor([1, 0, 1, 0, 0, 1], shape: [2, 3])
+        checkGradients([randomTensor([2, 3], seed: 15), randomTensor([3], seed: 16)]) { Tensor.where(c, $0[0], $0[1]) }
+        let keep = Tensor([1, 0], shape: [2, 1])
+        checkGradients([randomTensor([2, 3], seed: 17)]) { $0[0].maskedFill(keep: keep, with: -5) }
+        #expect(Tensor([1, 2, 3, 4], shape: [2, 2]).maskedFill(keep: keep, with: -5).values == [1, 2, -5, -5])
+    }
+
+    @Test func dropoutScalesKeptElementsAndIsSeeded() {
+        let x = Tensor(repeating: 1, shape: [1000])
+        let a = x.dropout(0.5, training: true, rng: RandomSource(seed: 3)).values
+        let b = x.dropout(0.5, training: true, rng: RandomSource(seed: 3)).values
+        #expect(a == b)
+        #expect(Set(a) == [0, 2])
+        let kept = a.filter { $0 != 0 }.count
+        #expect(kept > 430 && kept < 570)
+        #expect(x.dropout(0.5, training: false, rng: RandomSource(seed: 3)).values == x.values)
+        // The gradient is the same mask.
+        let y = randomTensor([4, 5], seed: 18)
+        checkGradients([y]) { $0[0].dropout(0.3, training: true, rng: RandomSource(seed: 5)) }
+    }
+}

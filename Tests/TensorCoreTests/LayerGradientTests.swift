@@ -1,0 +1,103 @@
+import Testing
+@testable import TensorCore
+
+@Suite("Normalisation, convolution and shape-op gradients") struct LayerGradientTests {
+    @Test func layerNorm() {
+        checkGradients([randomTensor([2, 3, 6], seed: 1), uniformTensor([6], 0.5, 1.5, seed: 2), randomTensor([6], seed: 3)]) {
+            $0[0].layerNorm(weight: $0[1], bias: $0[2])
+        }
+        checkGradients([randomTensor([4, 5], seed: 4)]) { $0[0].layerNorm(weight: nil, bias: nil) }
+    }
+
+    @Test(arguments: [[6, 3], [3, 4, 5], [2, 3, 4, 2]]) func batchNormTraining(_ shape: [Int]) {
+        let c = shape[1]
+        let rm = Tensor(zeros: [c]), rv = Tensor(repeating: 1, shape: [c])
+        checkGradients([randomTensor(shape, seed: 5), uniformTensor([c], 0.5, 1.5, seed: 6), randomTensor([c], seed: 7)]) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm, runningVar: rv, training: true)
+        }
+        let rm2 = Tensor(zeros: [c]), rv2 = Tensor(repeating: 1, shape: [c])
+        checkGradients([randomTensor(shape, seed: 8), uniformTensor([c], 0.5, 1.5, seed: 9), randomTensor([c], seed: 10)]) {
+            $0[0].batchNorm(weight: $0[1], bias: $0[2], runningMean: rm2, runningVar: rv2, training: false)
+        }
+    }
+
+    struct ConvCase: Sendable, CustomTestStringConvertible {
+        let input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+        var testDescription: String { "x\(input) w\(weight) s\(stride) p\(padding) d\(dilation)" }
+    }
+    static let convCases: [ConvCase] = [
+        ConvCase(input: [2, 1, 6, 4], weight: [3, 1, 3, 1], stride: (1, 1), padding: (1, 0), dilation: (1, 1)),  // column fast path
+        ConvCase(input: [2, 2, 7, 3], weight: [3, 2, 5, 1], stride: (1, 1), padding: (2, 0), dilation: (1, 1)),  // column, k 5
+        ConvCase(input: [1, 2, 8, 2], weight: [2, 2, 3, 1], stride: (1, 1), padding: (2, 0), dilation: (2, 1)),  // column, dilated
+        ConvCase(input: [2, 2, 5, 4], weight: [3, 2, 3, 3], stride: (1, 1), padding: (1, 1), dilation: (1, 1)),  // im2col 3x3
+        ConvCase(input: [1, 2, 7, 6], weight: [2, 2, 3, 3], stride: (2, 2), padding: (1, 1), dilation: (1, 1)),  // strided
+        ConvCase(input: [1, 2, 7, 7], weight: [2, 2, 3, 2], stride: (1, 2), padding: (2, 1), dilation: (2, 1)),  // mixed
+    ]
+
+    @Test(arguments: convCases) func conv2d(_ c: ConvCase) {
+        checkGradients([randomTensor(c.input, seed: 11), randomTensor(c.weight, seed: 12), randomTensor([c.weight[0]], seed: 13)]) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding, dilation: c.dilation)
+        }
+    }
+
+    @Test func columnFastPathMatchesIm2col() {
+        // The same (3,1) convolution through both kernels: the column path, and im2col forced by a
+        // width-1 padding that is then cropped away.
+        let x = randomTensor([2, 3, 9, 4], seed: 14), w = randomTensor([5, 3, 3, 1], seed: 15), b = randomTensor([5], seed: 16)
+        let fast = x.conv2d(weight: w, bias: b, padding: (1, 0))
+        let slow = x.conv2d(weight: w, bias: b, padding: (1, 1)).slice(axis: 3, start: 1, length: 4)
+        for (p, q) in zip(fast.values, slow.values) { #expect(abs(p - q) < 1e-5) }
+    }
+
+    @Test func conv1d() {
+        checkGradients([randomTensor([2, 3, 7], seed: 17), randomTensor([4, 3, 3], seed: 18), randomTensor([4], seed: 19)]) {
+            $0[0].conv1d(weight: $0[1], bias: $0[2], padding: 1)
+        }
+        checkGradients([randomTensor([2, 3, 8], seed: 20), randomTensor([4, 3, 3], seed: 21), randomTensor([4], seed: 22)]) {
+            $0[0].conv1d(weight: $0[1], bias: $0[2], stride: 2, padding: 2, dilation: 2)
+        }
+    }
+
+    @Test func shapeOps() {
+        checkGradients([randomTensor([2, 3, 4], seed: 23)]) { $0[0].permuted([2, 0, 1]) }
+        checkGradients([randomTensor([2, 3, 4], seed: 24)]) { $0[0].reshaped([6, -1]) * $0[0].reshaped([6, 4]) }
+        checkGradients([randomTensor([2, 5, 3], seed: 25)]) { $0[0].slice(axis: 1, start: 1, length: 3) }
+        checkGradients([randomTensor([2, 5, 3], seed: 26)]) { $0[0].split(axis: 1, sizes: [2, 3])[1] * 2 }
+        checkGradients([randomTensor([2, 2, 3], seed: 27), randomTensor([2, 1, 3], seed: 28)]) { Tensor.concat([$0[0], $0[1]], axis: 1) }
+        checkGradients([randomTensor([2, 3], seed: 29), randomTensor([2, 2], seed: 30)]) { Tensor.concat([$0[0], $0[1], $0[0]], axis: -1) }
+        #expect(Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]).transposed().values == [1, 4, 2, 5, 3, 6])
+    }
+
+    @Test func interpolation() {
+        checkGradients([randomTensor([2, 10, 3], seed: 31)]) { $0[0].interpolateLinear(axis: 1, length: 7) }
+        checkGradients([randomTensor([2, 3, 10], seed: 32)]) { $0[0].interpolateLinear(axis: 2, length: 13) }
+        // Same length is the identity.
+        let x = randomTensor([2, 6], seed: 33)
+        #expect(x.interpolateLinear(axis: 1, length: 6).values == x.values)
+    }
+
+    @Test func bandAggregateMatchesDenseProduct() {
+        let (b, t, c) = (2, 6, 3)
+        let coefficients = uniformTensor([b, t, 3], 0.1, 1, seed: 34)
+        checkGradients([randomTensor([b, t, c], seed: 35)]) { $0[0].bandAggregate(coefficients: coefficients, radius: 1) }
+        // Against the dense (T, T) band matrix.
+        let x = randomTensor([b, t, c], seed: 36)
+        var dense = [Float](repeating: 0, count: b * t * t)
+        let k = coefficients.values
+        for bi in 0..<b { for i in 0..<t { for o in -1...1 where i + o >= 0 && i + o < t {
+            dense[bi * t * t + i * t + i + o] = k[(bi * t + i) * 3 + o + 1]
+        } } }
+        let expected = Tensor(dense, shape: [b, t, t]).matmul(x).values
+        for (p, q) in zip(x.bandAggregate(coefficients: coefficients, radius: 1).values, expected) { #expect(abs(p - q) < 1e-5) }
+    }
+
+    @Test func attentionLayerGradients() {
+        let attention = MultiheadAttention(embedDim: 4, heads: 2, rng: RandomSource(seed: 1))
+        let keyMask = mask([[1, 1, 1], [1, 1, 0]])
+        let params = attention.parameters()
+        // The parameters are perturbed in place, so the layer sees each finite-difference step.
+        checkGradients([randomTensor([2, 3, 4], seed: 37)] + params) { inputs in
+            attention(query: inputs[0], key: inputs[0], value: inputs[0], keyMask: keyMask)
+        }
+    }
+}
