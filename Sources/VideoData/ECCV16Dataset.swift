@@ -35,13 +35,13 @@ public final class ECCV16Dataset: VideoDataset {
     }
 
     public func length(of key: String) throws -> Int {
-        try DataFile.group(key, in: root, file: fileURL.path).featureShape(expectedWidth: featureWidth).rows
+        try DataFile.group(key, in: root, file: fileURL.path).featureShape(expectedWidth: featureWidth > 0 ? featureWidth : nil).rows
     }
 
     public func video(_ key: String) throws -> Video {
         let path = fileURL.path
         let reader = try DataFile.group(key, in: root, file: path)
-        let (rows, width) = try reader.featureShape(expectedWidth: featureWidth)
+        let (rows, width) = try reader.featureShape(expectedWidth: featureWidth > 0 ? featureWidth : nil)
         let gtscore = try reader.gtscore(rows: rows)
         let features = try reader.finiteFloats("features")
 

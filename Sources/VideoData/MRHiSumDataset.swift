@@ -35,12 +35,12 @@ public final class MRHiSumDataset: VideoDataset {
     }
 
     public func length(of key: String) throws -> Int {
-        try DataFile.group(key, in: root, file: fileURL.path).featureShape(expectedWidth: featureWidth).rows
+        try DataFile.group(key, in: root, file: fileURL.path).featureShape(expectedWidth: featureWidth > 0 ? featureWidth : nil).rows
     }
 
     public func video(_ key: String) throws -> Video {
         let reader = try DataFile.group(key, in: root, file: fileURL.path)
-        let (rows, width) = try reader.featureShape(expectedWidth: featureWidth)
+        let (rows, width) = try reader.featureShape(expectedWidth: featureWidth > 0 ? featureWidth : nil)
         let gtscore = try reader.gtscore(rows: rows)
         let features = try reader.finiteFloats("features")
         let changePoints = try ChangePoints.segments(
