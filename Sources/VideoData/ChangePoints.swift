@@ -1,0 +1,37 @@
+/// Turns a stored `change_points` array into validated half-open shots.
+enum ChangePoints {
+    /// `rows` is the flattened (m, 2) array. With `inclusiveEnds` (eccv16) each end is the shot's last
+    /// frame and becomes `end + 1`. Shots must lie in `0..<frameCount`, be non-empty, start in
+    /// increasing order and not overlap. Gaps between shots are allowed (the frames belong to no shot).
+    static func segments(rows: [Int], shape: [Int], inclusiveEnds: Bool, frameCount: Int,
+                         file: String, video: String) throws -> [Segment] {
+        guard shape.count == 2, shape[1] == 2, shape[0] >= 1 else {
+            throw DataError.badShape(file: file, video: video, dataset: "change_points", shape: shape,
+                                     expected: "(shots, 2) with at least one shot")
+        }
+        var segments: [Segment] = []
+        segments.reserveCapacity(shape[0])
+        for row in 0..<shape[0] {
+            let start = rows[2 * row]
+            let end = rows[2 * row + 1] + (inclusiveEnds ? 1 : 0)
+            if start < 0 || end > frameCount || start >= frameCount || end <= 0 {
+                throw DataError.changePointsOutOfRange(file: file, video: video, row: row, start: start, end: end,
+                                                       frameCount: frameCount)
+            }
+            if end <= start {
+                throw DataError.changePointsNotSorted(file: file, video: video, row: row, start: start, end: end)
+            }
+            if let previous = segments.last {
+                if start <= previous.start {
+                    throw DataError.changePointsNotSorted(file: file, video: video, row: row, start: start, end: end)
+                }
+                if start < previous.end {
+                    throw DataError.changePointsOverlap(file: file, video: video, row: row, start: start,
+                                                        previousEnd: previous.end)
+                }
+            }
+            segments.append(Segment(start: start, end: end))
+        }
+        return segments
+    }
+}

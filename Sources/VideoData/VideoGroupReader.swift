@@ -1,0 +1,98 @@
+import Foundation
+
+/// Reads the data sets of one video group, turning each problem into a `DataError` that names the
+/// file and the video.
+struct VideoGroupReader {
+    let file: String
+    let video: String
+    let group: HDF5Group
+
+    func has(_ name: String) -> Bool { group.isDataset(name) }
+
+    func dataset(_ name: String) throws -> HDF5Dataset {
+        guard group.isDataset(name) else { throw DataError.missingDataset(file: file, video: video, dataset: name) }
+        return try wrap { try group.dataset(name) }
+    }
+
+    func shape(_ name: String) throws -> [Int] {
+        let set = try dataset(name)
+        return try wrap { try set.shape() }
+    }
+
+    /// Reads a numeric data set as Float and checks every value is finite.
+    func finiteFloats(_ name: String) throws -> [Float] {
+        let set = try dataset(name)
+        let values = try wrap { try set.readFloats() }
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.nonFinite(file: file, video: video, dataset: name, index: index, value: values[index])
+        }
+        return values
+    }
+
+    func ints(_ name: String) throws -> [Int] {
+        let set = try dataset(name)
+        return try wrap { try set.readInts() }
+    }
+
+    /// Reads a 1-D data set of the given length.
+    func vector(_ name: String, length: Int) throws -> [Float] {
+        let shape = try shape(name)
+        guard shape == [length] else {
+            throw DataError.badShape(file: file, video: video, dataset: name, shape: shape, expected: "(\(length),)")
+        }
+        return try finiteFloats(name)
+    }
+
+    /// Checks `features` is (n, width) with n > 0 and (when given) the expected width; returns n and width.
+    func featureShape(expectedWidth: Int?) throws -> (rows: Int, width: Int) {
+        let shape = try shape("features")
+        guard shape.count == 2 else { throw DataError.featuresNotMatrix(file: file, video: video, shape: shape) }
+        if let expectedWidth, shape[1] != expectedWidth {
+            throw DataError.featureWidthMismatch(file: file, video: video, width: shape[1], expected: expectedWidth)
+        }
+        if shape[0] == 0 { throw DataError.emptyVideo(file: file, video: video) }
+        return (shape[0], shape[1])
+    }
+
+    /// Reads `gtscore` and checks it has one value per feature row.
+    func gtscore(rows: Int) throws -> [Float] {
+        let shape = try shape("gtscore")
+        guard shape.count == 1 else {
+            throw DataError.badShape(file: file, video: video, dataset: "gtscore", shape: shape, expected: "1-D")
+        }
+        guard shape[0] == rows else {
+            throw DataError.lengthMismatch(file: file, video: video, featureRows: rows, gtscoreLength: shape[0])
+        }
+        return try finiteFloats("gtscore")
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as HDF5Error { throw DataError.hdf5(error) }
+    }
+}
+
+/// Opening an h5 data file with the checks every reader shares.
+enum DataFile {
+    /// Opens read-only, distinguishing a missing file from one that is not HDF5.
+    static func open(_ url: URL) throws -> HDF5File {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw DataError.missingFile(file: url.path) }
+        guard HDF5File.isHDF5(url) else { throw DataError.notHDF5(file: url.path) }
+        do { return try HDF5File.open(url) } catch let error as HDF5Error { throw DataError.hdf5(error) }
+    }
+
+    /// Checks every split key names a group in the file (cheap: link lookups only).
+    static func checkGroups(of split: DatasetSplit, in root: HDF5Group, file: String) throws {
+        for part in DatasetSplit.Part.allCases {
+            for key in split.keys(part) where !root.isGroup(key) {
+                throw DataError.missingGroup(file: file, video: key, split: part.rawValue)
+            }
+        }
+    }
+
+    static func group(_ key: String, in root: HDF5Group, file: String) throws -> VideoGroupReader {
+        guard root.isGroup(key) else { throw DataError.unknownVideo(file: file, video: key) }
+        do {
+            return VideoGroupReader(file: file, video: key, group: try root.group(key))
+        } catch let error as HDF5Error { throw DataError.hdf5(error) }
+    }
+}
