@@ -1,0 +1,30 @@
+import TensorCore
+
+/// How to build one registered model.
+public struct ModelEntry: Sendable {
+    public let name: String
+    public let variants: [ModelVariant]
+    /// The option keys `make` understands (others are rejected, so a typo is not silently ignored).
+    public let options: [String]
+    public let make: @Sendable (ModelSpec) throws -> any SummaryModel
+}
+
+/// All models by name. Adding a model is one new file plus one line here.
+public enum ModelRegistry {
+    public static let entries: [ModelEntry] = [
+    ]
+
+    public static var names: [String] { entries.map(\.name) }
+
+    public static func make(_ spec: ModelSpec) throws -> any SummaryModel {
+        guard let entry = entries.first(where: { $0.name == spec.name }) else {
+            throw ModelError.unknownModel(spec.name, known: names)
+        }
+        guard entry.variants.contains(spec.variant) else {
+            throw ModelError.unsupportedVariant(model: spec.name, variant: spec.variant)
+        }
+        let unknown = spec.options.keys.filter { !entry.options.contains($0) }.sorted()
+        guard unknown.isEmpty else { throw ModelError.unknownOptions(model: spec.name, options: unknown) }
+        return try entry.make(spec)
+    }
+}

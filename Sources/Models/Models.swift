@@ -1,1 +1,0 @@
-// The Models module. See the README for how the modules fit together.
