@@ -10,7 +10,6 @@ Usage: /work/venv/bin/python tools/reference/models.py
 from __future__ import annotations
 
 import copy
-import math
 
 import torch
 import torch.nn as nn
