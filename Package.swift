@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "bench", targets: ["bench"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        // Raw OpenBLAS for benchmarks that compare our matrix products with sgemm on the same buffers.
+        .library(name: "CBLAS", targets: ["CBLAS"]),
         .library(name: "VideoData", targets: ["VideoData"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Models", targets: ["Models"]),

@@ -113,3 +113,15 @@ func shapeCount(_ shape: [Int]) -> Int {
     }
     return n
 }
+
+extension Tensor {
+    /// Direct access to the elements on the CPU, for interop and benchmarks against raw BLAS. Models and
+    /// layers never use this: they go through ops.
+    public func withUnsafeBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    public func withUnsafeMutableBuffer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+}
