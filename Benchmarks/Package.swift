@@ -7,7 +7,7 @@ let package = Package(
     name: "BenchBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "bench", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
