@@ -5,7 +5,8 @@ Run from the repository root with the project's venv:
 Outputs (in Tests/VideoDataTests/Fixtures/):
   mr_hisum_tiny.h5, mr_hisum_tiny_split.json, mr_hisum_tiny_metadata.csv, mr_hisum_tiny_expected.json
   eccv16_tiny.h5, eccv16_tiny_splits.json, eccv16_tiny_expected.json
-The expected JSON files hold the exact values written (float64 repr round-trips exactly).
+The expected JSON files hold the exact values written, floats as C99 hex strings (float.hex) so that
+no decimal parsing can blur them.
 """
 import json
 import os
@@ -39,11 +40,11 @@ def mr_hisum(rng):
             # both spellings seen in the wild: video_2 uses the README's `gtsummary`
             g.create_dataset("gtsummary" if key == "video_2" else "gt_summary", data=summary)
             expected[key] = {
-                "features": [float(x) for x in features.reshape(-1)],
+                "features": [float(x).hex() for x in features.reshape(-1)],
                 "width": WIDTH,
-                "gtscore": [float(x) for x in gtscore],
+                "gtscore": [float(x).hex() for x in gtscore],
                 "change_points": shots[key],
-                "gt_summary": [float(x) for x in summary],
+                "gt_summary": [float(x).hex() for x in summary],
             }
     split = {"train_keys": ["video_1", "video_3"], "val_keys": [], "test_keys": ["video_2"]}
     with open(os.path.join(OUT, "mr_hisum_tiny_split.json"), "w") as f:
@@ -84,14 +85,14 @@ def eccv16(rng):
             g.create_dataset("gtsummary", data=gtsummary)
             g.create_dataset("video_name", data=f"clip {key}")
             expected[key] = {
-                "features": [float(x) for x in features.reshape(-1)],
+                "features": [float(x).hex() for x in features.reshape(-1)],
                 "width": WIDTH,
-                "gtscore": [float(x) for x in gtscore],
+                "gtscore": [float(x).hex() for x in gtscore],
                 "n_frames": int(n_frames),
                 "picks": [int(x) for x in picks],
                 "change_points_inclusive": cps.tolist(),
                 "user_summary": users.tolist(),
-                "gtsummary": [float(x) for x in gtsummary],
+                "gtsummary": [float(x).hex() for x in gtsummary],
             }
     # keys written as paths, as some published split files do
     splits = [
