@@ -87,12 +87,14 @@ public enum SyntheticMRHiSum {
     /// Generates into a temporary sibling of `directory` and renames it into place when complete, so a
     /// failed or interrupted run leaves nothing behind. An existing `directory` is kept unless
     /// `overwrite` is set (and then replaced only once the new set is complete).
+    @discardableResult
     public static func generate(_ config: SyntheticConfig = .default, to directory: URL,
                                 overwrite: Bool = false) throws -> SyntheticSummary {
         try generate(config, to: directory, overwrite: overwrite, failAfterVideos: nil)
     }
 
     /// `failAfterVideos` makes the run fail part-way, so tests can check that nothing half-written stays.
+    @discardableResult
     static func generate(_ config: SyntheticConfig, to directory: URL, overwrite: Bool,
                          failAfterVideos: Int?) throws -> SyntheticSummary {
         try config.validate()
