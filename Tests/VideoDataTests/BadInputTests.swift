@@ -178,3 +178,19 @@ import Testing
         #expect(!report.isValid)
     }
 }
+
+@Suite struct InspectionReportTests {
+    @Test func lengthHistogramCoversEveryLengthOnce() {
+        for lengths in [[5], [3, 4], [110, 150, 130, 111], Array(1...100), [120, 180, 181, 500]] {
+            let report = InspectionReport(
+                dataFile: "x.h5", layout: .mrHiSum, syntheticNote: nil, splitSource: "test", splitSizes: [],
+                featureWidth: 4, videosRead: lengths.count, lengths: lengths, frames: lengths.reduce(0, +),
+                tieRate: 0, meanTieRun: 0, gtscoreRange: 0...1, shotsPerVideo: 1, meanShotLength: 1,
+                summaryFraction: nil, metadataRows: nil, problems: [])
+            let rows = report.description.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("-") }
+            let counts = rows.map { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1])! }
+            #expect(counts.reduce(0, +) == lengths.count)
+            #expect(rows.count <= 8)
+        }
+    }
+}

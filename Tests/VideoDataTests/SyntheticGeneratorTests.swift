@@ -57,7 +57,7 @@ import Testing
         for key in dataset.split.allKeys {
             let video = try dataset.video(key)
             frames += video.length
-            #expect((120...180).contains(video.length))
+            #expect((Self.small.minLength...Self.small.maxLength).contains(video.length))
             #expect(metadata[key]?.duration == Double(video.length))
             #expect(metadata[key].map { $0.views >= 50_000 } == true)
             // features lie on the de-quantised uint8 grid q * 4/255 - 2
