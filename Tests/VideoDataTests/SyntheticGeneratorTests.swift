@@ -147,6 +147,39 @@ import Testing
         #expect(constantSkipped == perfect.count)
     }
 
+    /// The signal is in the features and needs both views: a hand-made predictor computed from the
+    /// features alone (cosine to the video's mean feature + distance to the neighbouring frames) ranks
+    /// well, and either half alone ranks clearly worse.
+    @Test func featuresCarryBothTheLocalAndTheGlobalSignal() throws {
+        let summary = try SyntheticMRHiSum.generate(Self.small, to: directory.appendingPathComponent("set"))
+        let dataset = try MRHiSumDataset(file: summary.dataFile, splitFile: summary.splitFile)
+        func minMax(_ v: [Double]) -> [Double] {
+            let (low, high) = (v.min()!, v.max()!)
+            return v.map { ($0 - low) / max(high - low, 1e-12) }
+        }
+        var both: [Double] = [], globalOnly: [Double] = [], localOnly: [Double] = []
+        for key in dataset.split.allKeys {
+            let video = try dataset.video(key)
+            let (n, w) = (video.length, video.featureWidth)
+            let rows = (0..<n).map { t in video.features[(t * w)..<((t + 1) * w)].map(Double.init) }
+            let mean = (0..<w).map { j in rows.reduce(0) { $0 + $1[j] } / Double(n) }
+            let global = rows.map { row in
+                zip(row, mean).reduce(0) { $0 + $1.0 * $1.1 } / (SyntheticVideoMaker.norm(row) * SyntheticVideoMaker.norm(mean))
+            }
+            let steps = (1..<n).map { t in SyntheticVideoMaker.norm(zip(rows[t], rows[t - 1]).map { $0 - $1 }) }
+            let local = (0..<n).map { t in t == 0 ? steps[0] : t == n - 1 ? steps[n - 2] : (steps[t - 1] + steps[t]) / 2 }
+            let gtscore = video.gtscore.map(Double.init)
+            both.append(spearman(zip(minMax(global), minMax(local)).map { $0 + $1 }, gtscore))
+            globalOnly.append(spearman(global, gtscore))
+            localOnly.append(spearman(local, gtscore))
+        }
+        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+        print("feature-only predictor Spearman: both \(mean(both)), global \(mean(globalOnly)), local \(mean(localOnly))")
+        #expect(mean(both) > 0.75)
+        #expect(mean(globalOnly) < mean(both) - 0.15)
+        #expect(mean(localOnly) < mean(both) - 0.15)
+    }
+
     @Test func anExistingSetIsNotOverwrittenUnlessAsked() throws {
         let target = directory.appendingPathComponent("set")
         try SyntheticMRHiSum.generate(Self.small, to: target)
