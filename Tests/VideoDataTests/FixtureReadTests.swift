@@ -138,7 +138,13 @@ import Testing
         #expect(next.stack.count <= error.stack.count + 2)
     }
 
-    @Test func h5pyStringAttributesAreReadable() throws {
+    @Test func h5pyAttributesAreReadable() throws {
+        let root = try HDF5File.open(fixture("mr_hisum_tiny", "h5")).root()
+        #expect(try root.stringAttribute("description") == "tiny MR.HiSum-layout fixture")
+        #expect(try root.numberAttribute("videos") == 3)
+    }
+
+    @Test func h5pyStringDataSetsAreRefusedAsNumbers() throws {
         // h5py writes `str` data sets as variable-length strings; the wrapper must not choke on them.
         let root = try HDF5File.open(fixture("eccv16_tiny", "h5")).root()
         #expect(try root.group("video_1").dataset("video_name").elementKind() == .other)

@@ -24,6 +24,8 @@ def mr_hisum(rng):
     lengths = {"video_1": 12, "video_2": 7, "video_3": 9}
     shots = {"video_1": [[0, 4], [4, 9], [9, 12]], "video_2": [[0, 7]], "video_3": [[0, 3], [3, 5], [5, 9]]}
     with h5py.File(path, "w", track_order=False) as f:
+        f.attrs["description"] = "tiny MR.HiSum-layout fixture"  # h5py: variable-length UTF-8 string
+        f.attrs["videos"] = np.int64(3)
         for key, n in lengths.items():
             g = f.create_group(key)
             # uint8-grid features de-quantised as in YouTube-8M, stored float32
