@@ -66,10 +66,11 @@ public struct InspectionReport: Sendable, CustomStringConvertible {
 
     private func histogram(_ sorted: [Int]) -> [(ClosedRange<Int>, Int)] {
         let low = sorted.first!, high = sorted.last!
-        let binCount = min(8, high - low + 1)
-        let width = (high - low + binCount) / binCount
+        let span = high - low + 1
+        let width = (span + 7) / 8
+        let binCount = (span + width - 1) / width
         return (0..<binCount).map { b in
-            let range = (low + b * width)...(low + (b + 1) * width - 1)
+            let range = (low + b * width)...min(low + (b + 1) * width - 1, high)
             return (range, sorted.filter { range.contains($0) }.count)
         }
     }

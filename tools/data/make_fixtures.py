@@ -5,7 +5,8 @@ Run from the repository root with the project's venv:
 Outputs (in Tests/VideoDataTests/Fixtures/):
   mr_hisum_tiny.h5, mr_hisum_tiny_split.json, mr_hisum_tiny_metadata.csv, mr_hisum_tiny_expected.json
   eccv16_tiny.h5, eccv16_tiny_splits.json, eccv16_tiny_expected.json
-The expected JSON files hold the exact values written (float64 repr round-trips exactly).
+The expected JSON files hold the exact values written, floats as C99 hex strings (float.hex) so that
+no decimal parsing can blur them.
 """
 import json
 import os
@@ -23,6 +24,8 @@ def mr_hisum(rng):
     lengths = {"video_1": 12, "video_2": 7, "video_3": 9}
     shots = {"video_1": [[0, 4], [4, 9], [9, 12]], "video_2": [[0, 7]], "video_3": [[0, 3], [3, 5], [5, 9]]}
     with h5py.File(path, "w", track_order=False) as f:
+        f.attrs["description"] = "tiny MR.HiSum-layout fixture"  # h5py: variable-length UTF-8 string
+        f.attrs["videos"] = np.int64(3)
         for key, n in lengths.items():
             g = f.create_group(key)
             # uint8-grid features de-quantised as in YouTube-8M, stored float32
@@ -39,11 +42,11 @@ def mr_hisum(rng):
             # both spellings seen in the wild: video_2 uses the README's `gtsummary`
             g.create_dataset("gtsummary" if key == "video_2" else "gt_summary", data=summary)
             expected[key] = {
-                "features": [float(x) for x in features.reshape(-1)],
+                "features": [float(x).hex() for x in features.reshape(-1)],
                 "width": WIDTH,
-                "gtscore": [float(x) for x in gtscore],
+                "gtscore": [float(x).hex() for x in gtscore],
                 "change_points": shots[key],
-                "gt_summary": [float(x) for x in summary],
+                "gt_summary": [float(x).hex() for x in summary],
             }
     split = {"train_keys": ["video_1", "video_3"], "val_keys": [], "test_keys": ["video_2"]}
     with open(os.path.join(OUT, "mr_hisum_tiny_split.json"), "w") as f:
@@ -84,14 +87,14 @@ def eccv16(rng):
             g.create_dataset("gtsummary", data=gtsummary)
             g.create_dataset("video_name", data=f"clip {key}")
             expected[key] = {
-                "features": [float(x) for x in features.reshape(-1)],
+                "features": [float(x).hex() for x in features.reshape(-1)],
                 "width": WIDTH,
-                "gtscore": [float(x) for x in gtscore],
+                "gtscore": [float(x).hex() for x in gtscore],
                 "n_frames": int(n_frames),
                 "picks": [int(x) for x in picks],
                 "change_points_inclusive": cps.tolist(),
                 "user_summary": users.tolist(),
-                "gtsummary": [float(x) for x in gtsummary],
+                "gtsummary": [float(x).hex() for x in gtsummary],
             }
     # keys written as paths, as some published split files do
     splits = [

@@ -143,6 +143,8 @@ public final class HDF5Group {
                 let memoryType = try place.check(H5Tcopy(H5T_C_S1_g), "make string type")
                 defer { _ = H5Tclose(memoryType) }
                 try place.check(H5Tset_size(memoryType, Int(bitPattern: UInt(H5T_VARIABLE_SIZE))), "size string type")
+                // HDF5 does not convert between ASCII and UTF-8 (h5py writes UTF-8): read as stored.
+                try place.check(H5Tset_cset(memoryType, H5Tget_cset(type)), "match character set")
                 var pointer: UnsafeMutablePointer<CChar>? = nil
                 try place.check(H5Aread(attribute, memoryType, &pointer), "read attribute")
                 defer { if let pointer { _ = H5free_memory(pointer) } }
@@ -171,7 +173,7 @@ public final class HDF5Group {
         }
     }
 
-    /// Writes a fixed-length string attribute.
+    /// Writes a fixed-length UTF-8 string attribute.
     public func setAttribute(_ name: String, string: String) throws {
         try HDF5Library.locked {
             let place = HDF5Location(file: location.file, object: "\(location.object)@\(name)")
@@ -179,6 +181,7 @@ public final class HDF5Group {
             let type = try place.check(H5Tcopy(H5T_C_S1_g), "make string type")
             defer { _ = H5Tclose(type) }
             try place.check(H5Tset_size(type, max(bytes.count, 1)), "size string type")
+            try place.check(H5Tset_cset(type, H5T_CSET_UTF8), "mark string as UTF-8")
             let space = try place.check(H5Screate(H5S_SCALAR), "make scalar space")
             defer { _ = H5Sclose(space) }
             let attribute = try place.check(H5Acreate2(id, name, type, space, h5pDefault, h5pDefault),

@@ -10,19 +10,20 @@ import Foundation
 enum HDF5Library {
     private static let lock = NSRecursiveLock()
 
-    /// Opens the library once and turns off its automatic printing of error stacks to stderr:
-    /// errors are walked into `HDF5Error` instead.
     private static let initialized: Bool = {
         _ = H5open()
-        _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
         return true
     }()
 
-    /// Runs `body` holding the library lock (the library is initialised first).
+    /// Runs `body` holding the library lock, with the library open and its automatic printing of
+    /// error stacks to stderr turned off (errors are walked into `HDF5Error` instead). In thread-safe
+    /// builds of HDF5 that setting and the error stack belong to the calling thread, so it is set on
+    /// every entry rather than once.
     static func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         _ = initialized
+        _ = H5Eset_auto2(hid_t(H5E_DEFAULT), nil, nil)
         return try body()
     }
 

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import VideoData
+
+@Suite final class BatchingTests {
+    let directory: URL
+    let dataset: any VideoDataset
+    let keys: [String]
+
+    /// Ten videos of lengths 3, 4, ..., 12 with width 2; feature (t, f) of video v is v * 100 + t + f / 10.
+    init() throws {
+        directory = try makeTemporaryDirectory()
+        var videos: [(String, VideoSpec)] = []
+        for v in 1...10 {
+            var spec = VideoSpec()
+            spec.rows = v + 2
+            spec.width = 2
+            var features: [Float] = []
+            for t in 0..<spec.rows {
+                let base = Float(v * 100 + t)
+                features += [base, base + 0.1]
+            }
+            spec.features = features
+            spec.gtscore = (0..<spec.rows).map { Double(v) + Double($0) / 100 }
+            spec.changePoints = [0, Int64(spec.rows)]
+            videos.append(("video_\(v)", spec))
+        }
+        let (data, split) = try writeMRHiSum(videos, in: directory)
+        dataset = try VideoDatasets.open(data, splitFile: split)
+        keys = videos.map(\.0)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    @Test func padsToTheLongestVideoWithAMask() throws {
+        let batch = try BatchLoader(dataset: dataset, keys: keys, batchSize: 3, shuffle: false)
+            .load(["video_2", "video_5", "video_1"])
+        #expect(batch.keys == ["video_2", "video_5", "video_1"])
+        #expect(batch.lengths == [4, 7, 3])
+        #expect(batch.maxLength == 7 && batch.featureWidth == 2 && batch.count == 3)
+        #expect(batch.features.count == 3 * 7 * 2 && batch.mask.count == 21 && batch.gtscore.count == 21)
+        for (b, (v, length)) in zip([2, 5, 1], [4, 7, 3]).enumerated() {
+            for t in 0..<7 {
+                let real = t < length
+                #expect(batch.mask[b * 7 + t] == (real ? 1 : 0))
+                #expect(batch.gtscore[b * 7 + t] == (real ? Float(Double(v) + Double(t) / 100) : 0))
+                #expect(batch.features[(b * 7 + t) * 2] == (real ? Float(v * 100 + t) : 0))
+                #expect(batch.features[(b * 7 + t) * 2 + 1] == (real ? Float(v * 100 + t) + 0.1 : 0))
+            }
+        }
+    }
+
+    @Test func unshuffledPlanKeepsOrderAndCoversEveryKey() throws {
+        let plan = try BatchLoader(dataset: dataset, keys: keys, batchSize: 4, shuffle: false).plan(epoch: 3)
+        #expect(plan == [Array(keys[0..<4]), Array(keys[4..<8]), Array(keys[8..<10])])
+    }
+
+    @Test func shuffleIsSeededAndChangesPerEpoch() throws {
+        let loader = try BatchLoader(dataset: dataset, keys: keys, batchSize: 3, shuffle: true, seed: 11)
+        let again = try BatchLoader(dataset: dataset, keys: keys, batchSize: 3, shuffle: true, seed: 11)
+        let otherSeed = try BatchLoader(dataset: dataset, keys: keys, batchSize: 3, shuffle: true, seed: 12)
+        #expect(loader.plan(epoch: 0) == again.plan(epoch: 0))
+        #expect(loader.plan(epoch: 1) == again.plan(epoch: 1))
+        #expect(loader.plan(epoch: 0) != loader.plan(epoch: 1))
+        #expect(loader.plan(epoch: 0) != otherSeed.plan(epoch: 0))
+        for epoch in 0..<5 {
+            let plan = loader.plan(epoch: epoch)
+            #expect(plan.flatMap { $0 }.sorted() == keys.sorted())
+            #expect(plan.map(\.count) == [3, 3, 3, 1])
+        }
+    }
+
+    @Test func bucketingGroupsSimilarLengthsAndCutsPadding() throws {
+        let bucketed = try BatchLoader(dataset: dataset, keys: keys, batchSize: 2, shuffle: true, seed: 5,
+                                       bucketByLength: true)
+        let plain = try BatchLoader(dataset: dataset, keys: keys, batchSize: 2, shuffle: true, seed: 5)
+        func padding(_ loader: BatchLoader, epoch: Int) throws -> Int {
+            var total = 0
+            try loader.forEachBatch(epoch: epoch) { batch in
+                total += batch.mask.filter { $0 == 0 }.count
+            }
+            return total
+        }
+        for epoch in 0..<3 {
+            let plan = bucketed.plan(epoch: epoch)
+            #expect(plan.flatMap { $0 }.sorted() == keys.sorted())
+            // lengths are 3...12, so sorted pairs differ by exactly one frame
+            #expect(try padding(bucketed, epoch: epoch) == 5)
+            #expect(try padding(plain, epoch: epoch) >= 5)
+        }
+        #expect(bucketed.plan(epoch: 0) != bucketed.plan(epoch: 1))
+    }
+
+    @Test func rejectsANonPositiveBatchSize() {
+        #expect(throws: DataError.self) { try BatchLoader(dataset: self.dataset, keys: self.keys, batchSize: 0, shuffle: false) }
+    }
+}
+
+@Suite struct KnapsackTests {
+    /// Best total by trying every subset; ties between subsets do not matter for the total.
+    private func bruteForceBest(_ values: [Double], _ weights: [Int], _ capacity: Int) -> Double {
+        var best = 0.0
+        for mask in 0..<(1 << values.count) {
+            var weight = 0, value = 0.0
+            for i in values.indices where mask & (1 << i) != 0 {
+                weight += weights[i]
+                value += values[i]
+            }
+            if weight <= capacity { best = max(best, value) }
+        }
+        return best
+    }
+
+    @Test func matchesBruteForceOnRandomSmallCases() {
+        var random = SeededRandom(seed: 3)
+        for _ in 0..<300 {
+            let count = random.int(in: 1...9)
+            let values = (0..<count).map { _ in (random.uniform() * 8).rounded() / 8 }  // many equal values
+            let weights = (0..<count).map { _ in random.int(in: 1...7) }
+            let capacity = random.int(in: 0...20)
+            let chosen = Knapsack.select(values: values, weights: weights, capacity: capacity)
+            #expect(chosen.map { weights[$0] }.reduce(0, +) <= capacity)
+            #expect(abs(chosen.map { values[$0] }.reduce(0, +) - bruteForceBest(values, weights, capacity)) < 1e-12)
+            #expect(chosen == chosen.sorted() && Set(chosen).count == chosen.count)
+        }
+    }
+
+    @Test func equalTotalsLeaveTheLaterItemOut() {
+        // items 0 and 1 are interchangeable; backtracking from the last item skips it on a tie
+        #expect(Knapsack.select(values: [1, 1], weights: [2, 2], capacity: 2) == [0])
+    }
+
+    @Test func keyshotSummaryScoresShotsInclusiveOfTheirEnd() {
+        // shot [0, 2) scores mean(s0, s1, s2) = 0.6: the next shot's first frame counts (upstream rule)
+        let scores: [Float] = [0, 0, 1.8, 0.5, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        let shots = [Segment(start: 0, end: 2), Segment(start: 2, end: 5), Segment(start: 5, end: 20)]
+        // budget floor(0.15 * 20) = 3: shot 1 (weight 3, score mean(1.8, .5, .5, .5) = 0.825) beats shot 0 (0.6)
+        let summary = Knapsack.keyshotSummary(scores: scores, shots: shots)
+        #expect(summary == [0, 0, 1, 1, 1] + [Float](repeating: 0, count: 15))
+    }
+}
