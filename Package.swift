@@ -32,7 +32,7 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
 
         .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd"], swiftSettings: swiftSettings),
-        .target(name: "VideoData", dependencies: ["CHDF5"], swiftSettings: swiftSettings),
+        .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation"], swiftSettings: swiftSettings),
         .target(name: "Evaluation", swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: swiftSettings),
         .target(name: "Harness",
@@ -43,7 +43,7 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VideoDataTests", dependencies: ["VideoData"],
+        .testTarget(name: "VideoDataTests", dependencies: ["VideoData", "Evaluation"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"],
                     resources: [.copy("Fixtures")]),

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// Settings of the synthetic MR.HiSum stand-in. The defaults are the embedded default set.
@@ -150,9 +151,10 @@ public enum SyntheticMRHiSum {
                 try group.write(video.gtscore, shape: [n], to: "gtscore")
                 try group.write(video.shots.flatMap { [Int64($0.start), Int64($0.end)] }, shape: [video.shots.count, 2],
                                 to: "change_points")
-                let scores = video.gtscore.map { Float($0) }
-                let summary = Knapsack.keyshotSummary(scores: scores, shots: video.shots,
-                                                      proportion: config.summaryProportion)
+                let summary = Evaluation.keyshotSummary(
+                    frameScores: video.gtscore.map { Double($0) },
+                    shots: video.shots.map { Shot(start: $0.start, end: $0.end) },
+                    proportion: config.summaryProportion).map { $0 ? Float(1) : 0 }
                 try group.write(summary, shape: [n], to: "gt_summary")
                 try truthRoot.createGroup(key).write(video.interest, shape: [n], to: "interest")
                 frames += n

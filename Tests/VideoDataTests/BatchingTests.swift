@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Testing
 @testable import VideoData
@@ -96,46 +97,16 @@ import Testing
     }
 }
 
-@Suite struct KnapsackTests {
-    /// Best total by trying every subset; ties between subsets do not matter for the total.
-    private func bruteForceBest(_ values: [Double], _ weights: [Int], _ capacity: Int) -> Double {
-        var best = 0.0
-        for mask in 0..<(1 << values.count) {
-            var weight = 0, value = 0.0
-            for i in values.indices where mask & (1 << i) != 0 {
-                weight += weights[i]
-                value += values[i]
-            }
-            if weight <= capacity { best = max(best, value) }
-        }
-        return best
-    }
-
-    @Test func matchesBruteForceOnRandomSmallCases() {
-        var random = SeededRandom(seed: 3)
-        for _ in 0..<300 {
-            let count = random.int(in: 1...9)
-            let values = (0..<count).map { _ in (random.uniform() * 8).rounded() / 8 }  // many equal values
-            let weights = (0..<count).map { _ in random.int(in: 1...7) }
-            let capacity = random.int(in: 0...20)
-            let chosen = Knapsack.select(values: values, weights: weights, capacity: capacity)
-            #expect(chosen.map { weights[$0] }.reduce(0, +) <= capacity)
-            #expect(abs(chosen.map { values[$0] }.reduce(0, +) - bruteForceBest(values, weights, capacity)) < 1e-12)
-            #expect(chosen == chosen.sorted() && Set(chosen).count == chosen.count)
-        }
-    }
-
-    @Test func equalTotalsLeaveTheLaterItemOut() {
-        // items 0 and 1 are interchangeable; backtracking from the last item skips it on a tie
-        #expect(Knapsack.select(values: [1, 1], weights: [2, 2], capacity: 2) == [0])
-    }
-
+/// The generator builds gt_summary with Evaluation's keyshot summary (tested against brute force in
+/// EvaluationTests); this pins the upstream rule it relies on.
+@Suite struct KeyshotSummaryUseTests {
     @Test func keyshotSummaryScoresShotsInclusiveOfTheirEnd() {
         // shot [0, 2) scores mean(s0, s1, s2) = 0.6: the next shot's first frame counts (upstream rule)
         let scores: [Float] = [0, 0, 1.8, 0.5, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
         let shots = [Segment(start: 0, end: 2), Segment(start: 2, end: 5), Segment(start: 5, end: 20)]
         // budget floor(0.15 * 20) = 3: shot 1 (weight 3, score mean(1.8, .5, .5, .5) = 0.825) beats shot 0 (0.6)
-        let summary = Knapsack.keyshotSummary(scores: scores, shots: shots)
-        #expect(summary == [0, 0, 1, 1, 1] + [Float](repeating: 0, count: 15))
+        let summary = keyshotSummary(frameScores: scores.map { Double($0) },
+                                     shots: shots.map { Shot(start: $0.start, end: $0.end) })
+        #expect(summary == [false, false, true, true, true] + [Bool](repeating: false, count: 15))
     }
 }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Testing
 @testable import VideoData
@@ -118,7 +119,8 @@ import Testing
             for shot in video.changePoints {
                 #expect(Set(chosen[shot.start..<shot.end]).count == 1)
             }
-            #expect(chosen == Knapsack.keyshotSummary(scores: video.gtscore, shots: video.changePoints))
+            #expect(chosen == keyshotSummary(frameScores: video.gtscore.map { Double($0) },
+                                             shots: video.changePoints.map { Shot(start: $0.start, end: $0.end) }).map { $0 ? Float(1) : 0 })
         }
     }
 
