@@ -12,6 +12,7 @@ public struct ModelEntry: Sendable {
 /// All models by name. Adding a model is one new file plus one line here.
 public enum ModelRegistry {
     public static let entries: [ModelEntry] = [
+        ModelEntry(name: "logonet", variants: [.report, .paper], options: ["kernel", "cross_attention", "adaptive_fusion"]) { try LoGoNet(spec: $0) },
     ]
 
     public static var names: [String] { entries.map(\.name) }
