@@ -12,6 +12,9 @@ public struct ModelEntry: Sendable {
 /// All models by name. Adding a model is one new file plus one line here.
 public enum ModelRegistry {
     public static let entries: [ModelEntry] = [
+        ModelEntry(name: "csta", variants: [.report], options: [], make: { try CSTA(spec: $0) }),
+        ModelEntry(name: "videosage", variants: [.report], options: [], make: { try VideoSAGE(spec: $0) }),
+        ModelEntry(name: "edsnet", variants: [.report], options: [], make: { try EDSNet(spec: $0) }),
     ]
 
     public static var names: [String] { entries.map(\.name) }
