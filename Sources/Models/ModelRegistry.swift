@@ -12,7 +12,12 @@ public struct ModelEntry: Sendable {
 /// All models by name. Adding a model is one new file plus one line here.
 public enum ModelRegistry {
     public static let entries: [ModelEntry] = [
-        ModelEntry(name: "logonet", variants: [.report, .paper], options: ["kernel", "cross_attention", "adaptive_fusion"]) { try LoGoNet(spec: $0) },
+        // LoGoNet is the report's own model: its published architecture is the report's.
+        ModelEntry(name: "logonet", variants: [.report, .paper], options: ["kernel", "cross_attention", "adaptive_fusion"],
+                   make: { try LoGoNet(spec: $0) }),
+        ModelEntry(name: "csta", variants: [.report], options: [], make: { try CSTA(spec: $0) }),
+        ModelEntry(name: "videosage", variants: [.report], options: [], make: { try VideoSAGE(spec: $0) }),
+        ModelEntry(name: "edsnet", variants: [.report], options: [], make: { try EDSNet(spec: $0) }),
     ]
 
     public static var names: [String] { entries.map(\.name) }

@@ -44,4 +44,18 @@ import Testing
         _ = randomTensor([8, 16], seed: 1).matmul(randomTensor([16, 4], seed: 2))
         #expect(Accounting.flops - before >= 2 * 8 * 16 * 4)
     }
+
+    @Test func countsFlopsOfThisTaskExactly() {
+        // A scope sees only its own task's products, so the count is exact while other tests run.
+        let (_, outer) = Accounting.countingFlops {
+            _ = randomTensor([8, 16], seed: 1).matmul(randomTensor([16, 4], seed: 2))
+            let (_, inner) = Accounting.countingFlops {
+                // 3x3 convolution, padding 1: one (O x C*9) by (C*9 x H*W) product per image.
+                _ = randomTensor([2, 3, 5, 6], seed: 3).conv2d(weight: randomTensor([4, 3, 3, 3], seed: 4), bias: nil,
+                                                                padding: (1, 1))
+            }
+            #expect(inner == 2 * 2 * 4 * 27 * 30)
+        }
+        #expect(outer == 2 * 8 * 16 * 4 + 2 * 2 * 4 * 27 * 30)
+    }
 }

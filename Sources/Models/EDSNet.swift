@@ -1,0 +1,132 @@
+import Foundation
+import TensorCore
+
+/// EDSNet, `report` variant (models.md section 4): a convolutional mixer. Each block mixes over time with
+/// two 1-D convolutions on the layer-normalised features and over channels with an MLP, both residual.
+public final class EDSNet: SummaryModel {
+    public struct Config: Codable, Equatable, Sendable {
+        public var inputDim: Int
+        public var hidden: Int
+        public var tokenHidden: Int
+        public var channelHidden: Int
+        public var blocks: Int
+        public var scoreHidden: [Int]
+        public var dropout: Float
+
+        enum CodingKeys: String, CodingKey {
+            case inputDim = "input_dim", hidden, tokenHidden = "token_hidden", channelHidden = "channel_hidden"
+            case blocks, scoreHidden = "score_hidden", dropout
+        }
+
+        public init(inputDim: Int, hidden: Int, tokenHidden: Int, channelHidden: Int, blocks: Int, scoreHidden: [Int],
+                    dropout: Float) {
+            self.inputDim = inputDim
+            self.hidden = hidden
+            self.tokenHidden = tokenHidden
+            self.channelHidden = channelHidden
+            self.blocks = blocks
+            self.scoreHidden = scoreHidden
+            self.dropout = dropout
+        }
+
+        public static let published = Config(inputDim: 1024, hidden: 512, tokenHidden: 256, channelHidden: 2048,
+                                              blocks: 4, scoreHidden: [256, 128], dropout: 0.5)
+
+        public static func from(_ spec: ModelSpec) throws -> Config {
+            let s = spec.size
+            return Config(inputDim: spec.inputDim, hidden: s.scaled(published.hidden),
+                          tokenHidden: s.scaled(published.tokenHidden), channelHidden: s.scaled(published.channelHidden),
+                          blocks: published.blocks, scoreHidden: published.scoreHidden.map(s.scaled),
+                          dropout: spec.dropout)
+        }
+    }
+
+    public let config: Config
+    public var isTraining = true
+    let featureProj: Linear
+    let mixerBlocks: [MixerBlock]
+    let scoreNet: ScoreHead
+
+    public init(config: Config, seed: UInt64 = 0) {
+        self.config = config
+        let rng = RandomSource(seed: seed), dropoutRNG = rng.split()
+        featureProj = Linear(config.inputDim, config.hidden, rng: rng)
+        mixerBlocks = (0..<config.blocks).map { _ in MixerBlock(config, rng: rng, dropoutRNG: dropoutRNG) }
+        scoreNet = ScoreHead(width: config.hidden, hidden: config.scoreHidden, dropout: config.dropout, rng: rng,
+                             dropoutRNG: dropoutRNG)
+    }
+
+    public convenience init(spec: ModelSpec) throws {
+        self.init(config: try Config.from(spec), seed: spec.seed)
+    }
+
+    public var name: String { "edsnet" }
+    public var inputDim: Int { config.inputDim }
+
+    public var children: [(String, any Module)] {
+        [("feature_proj", featureProj)]
+            + mixerBlocks.enumerated().map { ("mixer_blocks.\($0.offset)", $0.element as any Module) }
+            + [("score_net", scoreNet)]
+    }
+
+    public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
+        requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
+        var h = featureProj(features)
+        for block in mixerBlocks { h = block(h) }
+        h = h * mask.reshaped(mask.shape + [1])
+        return scoreNet(h) * mask
+    }
+
+    public func forwardFlopsPerFrame(length: Int) -> Double {
+        let (h, th, ch) = (Double(config.hidden), Double(config.tokenHidden), Double(config.channelHidden))
+        // A k = 3, padding 1 convolution runs one product per tap over the rows it reaches: the two edge
+        // taps each miss one row, so 3T - 2 rows in all.
+        let t = Double(Swift.max(length, 1))
+        let tapRows = (3 * t - 2) / t
+        let tokenMix = 2 * tapRows * (h * th + th * h)
+        let channelMix = 2 * (h * ch + ch * h)
+        return 2 * Double(config.inputDim) * h + Double(mixerBlocks.count) * (tokenMix + channelMix)
+            + scoreNet.flopsPerFrame
+    }
+
+    public var configuration: [String: String] {
+        ["input_dim": "\(config.inputDim)", "hidden": "\(config.hidden)", "token_hidden": "\(config.tokenHidden)",
+         "channel_hidden": "\(config.channelHidden)", "blocks": "\(config.blocks)",
+         "score_hidden": "\(config.scoreHidden)", "dropout": "\(config.dropout)"]
+    }
+}
+
+/// One mixer block. Keys follow the reference's two `nn.Sequential`s: token_mix_conv.{0,3} (Conv1d, GELU,
+/// Dropout, Conv1d, Dropout) and channel_mix.{0,1,4} (LayerNorm, Linear, GELU, Dropout, Linear, Dropout).
+final class MixerBlock: Module {
+    let tokenConvIn: Conv1d, tokenConvOut: Conv1d
+    let channelNorm: LayerNorm
+    let channelIn: Linear, channelOut: Linear
+    let dropout: Dropout
+    var isTraining = true
+
+    init(_ config: EDSNet.Config, rng: RandomSource, dropoutRNG: RandomSource) {
+        tokenConvIn = Conv1d(config.hidden, config.tokenHidden, kernel: 3, padding: 1, rng: rng)
+        tokenConvOut = Conv1d(config.tokenHidden, config.hidden, kernel: 3, padding: 1, rng: rng)
+        channelNorm = LayerNorm(config.hidden)
+        channelIn = Linear(config.hidden, config.channelHidden, rng: rng)
+        channelOut = Linear(config.channelHidden, config.hidden, rng: rng)
+        dropout = Dropout(config.dropout, rng: dropoutRNG)
+    }
+
+    var children: [(String, any Module)] {
+        [("token_mix_conv.0", tokenConvIn), ("token_mix_conv.3", tokenConvOut), ("channel_mix.0", channelNorm),
+         ("channel_mix.1", channelIn), ("channel_mix.4", channelOut), ("dropout", dropout)]
+    }
+
+    /// h (B, T, H) -> (B, T, H).
+    func callAsFunction(_ h: Tensor) -> Tensor {
+        // Token mixing: each frame normalised over its H channels (no affine parameters), then convolved
+        // over time with the channels as Conv1d's input channels.
+        let t = h.layerNorm(weight: nil, bias: nil).permuted([0, 2, 1])                  // (B, H, T)
+        let mixed = dropout(tokenConvOut(dropout(tokenConvIn(t).gelu()))).permuted([0, 2, 1])
+        let h1 = h + mixed
+        let c = dropout(channelOut(dropout(channelIn(channelNorm(h1)).gelu())))
+        return h1 + c
+    }
+}

@@ -1,0 +1,42 @@
+import TensorCore
+
+/// The score head shared by the `report` variants of CSTA, VideoSAGE and EDSNet:
+/// Linear W->h1, ReLU, Dropout, Linear h1->h2, ReLU, Dropout, Linear h2->1, Sigmoid.
+/// The children carry the indices of the reference's `nn.Sequential` ("0", "3", "6"), so the state dict
+/// keys are `score_net.0.weight` and so on.
+final class ScoreHead: Module {
+    let first: Linear, second: Linear, last: Linear
+    let dropout: Dropout
+    var isTraining = true
+
+    init(width: Int, hidden: [Int], dropout p: Float, rng: RandomSource, dropoutRNG: RandomSource) {
+        precondition(hidden.count == 2, "score head: needs two hidden widths, got \(hidden)")
+        first = Linear(width, hidden[0], rng: rng)
+        second = Linear(hidden[0], hidden[1], rng: rng)
+        last = Linear(hidden[1], 1, rng: rng)
+        dropout = Dropout(p, rng: dropoutRNG)
+    }
+
+    var children: [(String, any Module)] { [("0", first), ("3", second), ("6", last), ("dropout", dropout)] }
+
+    /// h (B, T, W) -> scores (B, T) in (0, 1).
+    func callAsFunction(_ h: Tensor) -> Tensor {
+        let a = dropout(first(h).relu())
+        let b = dropout(second(a).relu())
+        let s = last(b).sigmoid()
+        return s.reshaped(Array(s.shape.dropLast()))
+    }
+
+    /// FLOPs per frame of the three products.
+    var flopsPerFrame: Double {
+        Double(2 * (first.weight.count + second.weight.count + last.weight.count))
+    }
+}
+
+/// Stops with a message naming the model and the shapes when features and mask do not fit.
+func requireFeaturesAndMask(model: String, features: Tensor, mask: Tensor, inputDim: Int) {
+    precondition(features.rank == 3 && features.shape[2] == inputDim,
+                 "\(model): features must be (B, T, \(inputDim)), got \(features.shape)")
+    precondition(mask.shape == [features.shape[0], features.shape[1]],
+                 "\(model): mask must be (B, T) = \(Array(features.shape.prefix(2))), got \(mask.shape)")
+}

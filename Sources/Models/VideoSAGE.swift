@@ -1,0 +1,137 @@
+import Foundation
+import TensorCore
+
+/// VideoSAGE, `report` variant (models.md section 3): a temporal graph convolution network on the chain
+/// graph of each video's frames, h = A (h W) + b per layer, then the shared score head.
+public final class VideoSAGE: SummaryModel {
+    public struct Config: Codable, Equatable, Sendable {
+        public var inputDim: Int
+        public var hidden: Int
+        public var gcnLayers: Int
+        public var scoreHidden: [Int]
+        public var dropout: Float
+
+        enum CodingKeys: String, CodingKey {
+            case inputDim = "input_dim", hidden, gcnLayers = "gcn_layers", scoreHidden = "score_hidden", dropout
+        }
+
+        public init(inputDim: Int, hidden: Int, gcnLayers: Int, scoreHidden: [Int], dropout: Float) {
+            self.inputDim = inputDim
+            self.hidden = hidden
+            self.gcnLayers = gcnLayers
+            self.scoreHidden = scoreHidden
+            self.dropout = dropout
+        }
+
+        public static let published = Config(inputDim: 1024, hidden: 512, gcnLayers: 3, scoreHidden: [256, 128],
+                                              dropout: 0.5)
+
+        public static func from(_ spec: ModelSpec) throws -> Config {
+            let s = spec.size
+            return Config(inputDim: spec.inputDim, hidden: s.scaled(published.hidden), gcnLayers: published.gcnLayers,
+                          scoreHidden: published.scoreHidden.map(s.scaled), dropout: spec.dropout)
+        }
+    }
+
+    public let config: Config
+    public var isTraining = true
+    let featureProj: Linear
+    let gcnLayers: [GraphConvolution]
+    let scoreNet: ScoreHead
+    let dropout: Dropout
+
+    public init(config: Config, seed: UInt64 = 0) {
+        precondition(config.gcnLayers >= 1, "videosage: needs at least one graph layer, got \(config.gcnLayers)")
+        self.config = config
+        let rng = RandomSource(seed: seed), dropoutRNG = rng.split()
+        featureProj = Linear(config.inputDim, config.hidden, rng: rng)
+        gcnLayers = (0..<config.gcnLayers).map { _ in GraphConvolution(config.hidden, config.hidden, rng: rng) }
+        scoreNet = ScoreHead(width: config.hidden, hidden: config.scoreHidden, dropout: config.dropout, rng: rng,
+                             dropoutRNG: dropoutRNG)
+        dropout = Dropout(config.dropout, rng: dropoutRNG)
+    }
+
+    public convenience init(spec: ModelSpec) throws {
+        self.init(config: try Config.from(spec), seed: spec.seed)
+    }
+
+    public var name: String { "videosage" }
+    public var inputDim: Int { config.inputDim }
+
+    public var children: [(String, any Module)] {
+        [("feature_proj", featureProj)]
+            + gcnLayers.enumerated().map { ("gcn_layers.\($0.offset)", $0.element as any Module) }
+            + [("score_net", scoreNet), ("dropout", dropout)]
+    }
+
+    public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
+        requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
+        let graph = VideoSAGE.chainGraphCoefficients(mask: mask)
+        var h = featureProj(features)
+        for (l, layer) in gcnLayers.enumerated() {
+            h = layer(h, graph: graph)
+            if l < gcnLayers.count - 1 { h = dropout(h.relu()) }
+        }
+        let valid = mask.reshaped(mask.shape + [1])
+        return scoreNet(h * valid) * mask
+    }
+
+    /// The band of D^-1/2 A D^-1/2 for the chain graph with self-loops over each video's n valid frames
+    /// (which must come first: right padding), as (B, T, 3) coefficients for offsets -1, 0, +1. Padded
+    /// frames get the identity row, so they never mix with real frames.
+    public static func chainGraphCoefficients(mask: Tensor) -> Tensor {
+        precondition(mask.rank == 2, "videosage: mask must be (B, T), got \(mask.shape)")
+        let (b, t) = (mask.shape[0], mask.shape[1])
+        let m = mask.values
+        var coefficients = [Float](repeating: 0, count: b * t * 3)
+        for video in 0..<b {
+            let row = m[(video * t)..<((video + 1) * t)]
+            let n = row.prefix { $0 != 0 }.count
+            precondition(row.dropFirst(n).allSatisfy { $0 == 0 },
+                         "videosage: mask row \(video) is not right-padded (real frames must come first)")
+            // Degree with the self-loop, plus 1e-8 as the reference.
+            func inverseRootDegree(_ i: Int) -> Double {
+                1 / (Double(1 + (i > 0 ? 1 : 0) + (i < n - 1 ? 1 : 0)) + 1e-8).squareRoot()
+            }
+            for i in 0..<t {
+                let base = (video * t + i) * 3
+                guard i < n else { coefficients[base + 1] = 1; continue }
+                for offset in -1...1 where i + offset >= 0 && i + offset < n {
+                    coefficients[base + offset + 1] = Float(inverseRootDegree(i) * inverseRootDegree(i + offset))
+                }
+            }
+        }
+        return Tensor(coefficients, shape: [b, t, 3])
+    }
+
+    public func forwardFlopsPerFrame(length: Int) -> Double {
+        let h = Double(config.hidden)
+        // The band product (3 multiply-adds per value) is not a matrix product and is left out.
+        return 2 * Double(config.inputDim) * h + Double(gcnLayers.count) * 2 * h * h + scoreNet.flopsPerFrame
+    }
+
+    public var configuration: [String: String] {
+        ["input_dim": "\(config.inputDim)", "hidden": "\(config.hidden)", "gcn_layers": "\(config.gcnLayers)",
+         "score_hidden": "\(config.scoreHidden)", "dropout": "\(config.dropout)"]
+    }
+}
+
+/// One graph convolution h -> A (h W) + b with W stored (in, out), unlike `Linear`; xavier-uniform weight,
+/// zero bias. A is applied as a band, never as a dense (T, T) matrix.
+final class GraphConvolution: Module {
+    let weight: Tensor, bias: Tensor
+    var isTraining = true
+
+    init(_ inFeatures: Int, _ outFeatures: Int, rng: RandomSource) {
+        // PyTorch's fan rule reads shape[1] as fan_in; the product is symmetric in the two fans, so the
+        // bound is the same either way.
+        weight = Initializer.parameter(Initializer.xavierUniform([inFeatures, outFeatures], rng: rng))
+        bias = Initializer.parameter(Tensor(zeros: [outFeatures]))
+    }
+
+    var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
+
+    func callAsFunction(_ h: Tensor, graph: Tensor) -> Tensor {
+        h.matmul(weight).bandAggregate(coefficients: graph, radius: 1) + bias
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TensorCore
+@testable import Models
+
+@Suite("CSTA (report variant)")
+struct CSTATests {
+    /// A tiny width that runs the same code path, for the fast checks.
+    static let tiny = CSTA.Config(inputDim: 16, projDim: 8, channels: [4, 6, 8], scoreHidden: [8, 4], dropout: 0)
+
+    @Test func parameterCountAtPublishedWidth() throws {
+        let model = try ModelRegistry.make(ModelSpec(name: "csta"))
+        #expect(model.parameterCount == 1_355_906)
+        #expect(model is CSTA)
+    }
+
+    @Test func stateDictKeysAndShapes() {
+        let model = CSTA(config: .published)
+        let shapes = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, $0.1.shape) })
+        #expect(shapes.count == 28)
+        #expect(shapes["feature_proj.weight"] == [512, 1024])
+        #expect(shapes["conv1.weight"] == [64, 1, 3, 3])
+        #expect(shapes["conv3.weight"] == [512, 128, 3, 3])
+        #expect(shapes["bn3.running_var"] == [512])
+        #expect(shapes["attention_conv.weight"] == [1, 512, 1, 1])
+        #expect(shapes["score_net.0.weight"] == [256, 512])
+        #expect(shapes["score_net.3.weight"] == [128, 256])
+        #expect(shapes["score_net.6.weight"] == [1, 128])
+        #expect(shapes["score_net.6.bias"] == [1])
+    }
+
+    @Test func smallSizeDividesHiddenWidthsByFour() throws {
+        let config = try CSTA.Config.from(ModelSpec(name: "csta", size: .small, dropout: 0.3))
+        #expect(config == CSTA.Config(inputDim: 1024, projDim: 128, channels: [16, 32, 128], scoreHidden: [64, 32],
+                                      dropout: 0.3))
+    }
+
+    @Test func parityWithPyTorch() throws {
+        let fixture = try ModelFixture("csta_base")
+        var config = try ReportModelChecks.config(CSTA.Config.self, of: fixture)
+        try ReportModelChecks.parity(fixture) { dropout in
+            config.dropout = dropout
+            return CSTA(config: config)
+        }
+    }
+
+    /// The reference's softmax runs over all T positions and its convolutions see the padded frames, so
+    /// padding changes a video's scores; what holds is that scores at padded positions are zero and that
+    /// videos of equal length do not influence each other in eval mode.
+    @Test func batchMatesDoNotChangeScoresAndPaddingScoresZero() {
+        let model = CSTA(config: Self.tiny, seed: 3)
+        model.eval()
+        let (features, mask) = ReportModelChecks.batch(lengths: [9, 9, 9], inputDim: 16, seed: 4)
+        let together = GradMode.withNoGrad { model(features, mask: mask) }
+        let alone = ReportModelChecks.scoresAlone(model, features, lengths: [9, 9, 9])
+        for b in 0..<3 {
+            #expect(maxAbsDifference(ReportModelChecks.row(together, b, 9), alone[b]) <= 1e-6)
+        }
+        let (padded, paddedMask) = ReportModelChecks.batch(lengths: [9, 4], inputDim: 16, seed: 6)
+        let scores = GradMode.withNoGrad { model(padded, mask: paddedMask) }.values
+        #expect(scores[(9 + 4)..<18].allSatisfy { $0 == 0 })
+        #expect(scores[9..<13].allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
+    @Test func flopCountMatchesTheCore() {
+        ReportModelChecks.flopsAgree(CSTA(config: Self.tiny), lengths: [10, 6])
+    }
+
+    @Test func trainingLowersTheLoss() {
+        ReportModelChecks.trainingLowersLoss(CSTA(config: Self.tiny, seed: 7), steps: 60, lr: 1e-2)
+    }
+
+    @Test func checkpointRoundTrip() throws {
+        try ReportModelChecks.checkpointRoundTrip(CSTA(config: Self.tiny, seed: 1), fresh: CSTA(config: Self.tiny, seed: 2))
+    }
+}
