@@ -11,10 +11,6 @@ extension SafeTensors {
         } catch {
             throw SafeTensorsError(file: file, kind: .io, detail: "cannot read the file: \(error.localizedDescription)")
         }
-        if url.pathExtension == "zst" && !Zstd.hasMagicNumber(bytes) {
-            throw SafeTensorsError(file: file, kind: .compression,
-                                   detail: "named .zst but does not start with the zstd magic number")
-        }
         return try decode(bytes, source: file)
     }
 

@@ -23,7 +23,9 @@ extension SafeTensors {
     /// record's value count does not match its shape or a name is the reserved `__metadata__`.
     public static func encode(_ tensors: [String: TensorRecord], metadata: [String: String] = [:],
                               source: String = "<memory>") throws -> Data {
-        let names = tensors.keys.sorted()
+        // Byte order of the UTF-8 names, as the Rust `safetensors` writer sorts (Swift's `<` on String
+        // follows Unicode canonical order instead, which can differ).
+        let names = tensors.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var entries: [String] = []
         var offset = 0
         for name in names {
@@ -34,7 +36,7 @@ extension SafeTensors {
             offset += byteCount
         }
         if !metadata.isEmpty {
-            let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+            let fields = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
             entries.insert("\(jsonString(SafeTensorsHeader.metadataKey)):{\(fields.joined(separator: ","))}", at: 0)
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -47,10 +49,18 @@ extension SafeTensors {
             out.baseAddress!.advanced(by: headerLengthSize).copyMemory(from: header, byteCount: header.count)
             var position = headerLengthSize + header.count
             for name in names {
-                for value in tensors[name]!.values {
+                let values = tensors[name]!.values
+                #if _endian(little)
+                values.withUnsafeBytes { source in
+                    if let from = source.baseAddress { (out.baseAddress! + position).copyMemory(from: from, byteCount: source.count) }
+                }
+                position += values.count * MemoryLayout<Float>.size
+                #else
+                for value in values {
                     out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: position, as: UInt32.self)
                     position += MemoryLayout<Float>.size
                 }
+                #endif
             }
         }
         return bytes

@@ -75,7 +75,7 @@ public enum Zstd {
             throw ZstdError(source: source, kind: .corrupt, detail: "corrupt zstd frame header")
         }
         // A hostile header may claim terabytes; cap the up-front allocation and grow on demand instead.
-        let sizeHint = declared == contentSizeUnknown ? data.count * 4 : Int(min(declared, UInt64(data.count) * 64))
+        let sizeHint = declared == contentSizeUnknown ? data.count * 2 : Int(min(declared, UInt64(data.count) * 64))
         var output = [UInt8](repeating: 0, count: max(sizeHint, 1 << 16))
         var produced = 0
 
