@@ -46,7 +46,7 @@ public final class CSTA: SummaryModel {
     let dropout: Dropout
 
     public init(config: Config, seed: UInt64 = 0) {
-        precondition(config.channels.count == 3, "csta: needs three conv channel counts, got \(config.channels)")
+        checkArgument(config.channels.count == 3, "csta: needs three conv channel counts, got \(config.channels)")
         self.config = config
         let rng = RandomSource(seed: seed), dropoutRNG = rng.split()
         let (c1, c2, c3) = (config.channels[0], config.channels[1], config.channels[2])

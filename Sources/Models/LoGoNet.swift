@@ -122,9 +122,9 @@ public final class LoGoNet: SummaryModel {
     }
 
     public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
-        precondition(features.rank == 3 && features.shape[2] == config.inputDim && features.shape[1] > 0,
+        checkArgument(features.rank == 3 && features.shape[2] == config.inputDim && features.shape[1] > 0,
                      "logonet: features \(features.shape) are not (B, T, \(config.inputDim)) with T > 0")
-        precondition(mask.shape == Array(features.shape.prefix(2)),
+        checkArgument(mask.shape == Array(features.shape.prefix(2)),
                      "logonet: mask \(mask.shape) does not match features \(features.shape) (need (B, T))")
         let xl = localPath(features)
         let xg = globalPath(features, mask: mask)
@@ -143,7 +143,7 @@ public final class LoGoNet: SummaryModel {
     /// frames (a multiply-add counts 2). The convolutions count the taps that fall inside the sequence, as
     /// the (k, 1) kernel computes them; attention counts QKᵀ and the weighted sum over `length` keys.
     public func forwardFlopsPerFrame(length: Int) -> Double {
-        precondition(length > 0, "logonet: forwardFlopsPerFrame needs a positive length, got \(length)")
+        checkArgument(length > 0, "logonet: forwardFlopsPerFrame needs a positive length, got \(length)")
         let c = config
         let (f, h, t) = (Double(c.inputDim), Double(c.hidden), Double(length))
         // Taps of a (k, 1) kernel with padding k/2 that land inside a sequence of `length` rows, per row.

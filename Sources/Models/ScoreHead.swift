@@ -10,7 +10,7 @@ final class ScoreHead: Module {
     var isTraining = true
 
     init(width: Int, hidden: [Int], dropout p: Float, rng: RandomSource, dropoutRNG: RandomSource) {
-        precondition(hidden.count == 2, "score head: needs two hidden widths, got \(hidden)")
+        checkArgument(hidden.count == 2, "score head: needs two hidden widths, got \(hidden)")
         first = Linear(width, hidden[0], rng: rng)
         second = Linear(hidden[0], hidden[1], rng: rng)
         last = Linear(hidden[1], 1, rng: rng)
@@ -35,8 +35,8 @@ final class ScoreHead: Module {
 
 /// Stops with a message naming the model and the shapes when features and mask do not fit.
 func requireFeaturesAndMask(model: String, features: Tensor, mask: Tensor, inputDim: Int) {
-    precondition(features.rank == 3 && features.shape[2] == inputDim,
+    checkArgument(features.rank == 3 && features.shape[2] == inputDim,
                  "\(model): features must be (B, T, \(inputDim)), got \(features.shape)")
-    precondition(mask.shape == [features.shape[0], features.shape[1]],
+    checkArgument(mask.shape == [features.shape[0], features.shape[1]],
                  "\(model): mask must be (B, T) = \(Array(features.shape.prefix(2))), got \(mask.shape)")
 }

@@ -41,7 +41,7 @@ public final class VideoSAGE: SummaryModel {
     let dropout: Dropout
 
     public init(config: Config, seed: UInt64 = 0) {
-        precondition(config.gcnLayers >= 1, "videosage: needs at least one graph layer, got \(config.gcnLayers)")
+        checkArgument(config.gcnLayers >= 1, "videosage: needs at least one graph layer, got \(config.gcnLayers)")
         self.config = config
         let rng = RandomSource(seed: seed), dropoutRNG = rng.split()
         featureProj = Linear(config.inputDim, config.hidden, rng: rng)
@@ -80,14 +80,14 @@ public final class VideoSAGE: SummaryModel {
     /// (which must come first: right padding), as (B, T, 3) coefficients for offsets -1, 0, +1. Padded
     /// frames get the identity row, so they never mix with real frames.
     public static func chainGraphCoefficients(mask: Tensor) -> Tensor {
-        precondition(mask.rank == 2, "videosage: mask must be (B, T), got \(mask.shape)")
+        checkArgument(mask.rank == 2, "videosage: mask must be (B, T), got \(mask.shape)")
         let (b, t) = (mask.shape[0], mask.shape[1])
         let m = mask.values
         var coefficients = [Float](repeating: 0, count: b * t * 3)
         for video in 0..<b {
             let row = m[(video * t)..<((video + 1) * t)]
             let n = row.prefix { $0 != 0 }.count
-            precondition(row.dropFirst(n).allSatisfy { $0 == 0 },
+            checkArgument(row.dropFirst(n).allSatisfy { $0 == 0 },
                          "videosage: mask row \(video) is not right-padded (real frames must come first)")
             // Degree with the self-loop, plus 1e-8 as the reference.
             func inverseRootDegree(_ i: Int) -> Double {

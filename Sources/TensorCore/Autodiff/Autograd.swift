@@ -45,13 +45,13 @@ extension Tensor {
     /// Back-propagates from this scalar: accumulates d(self)/d(leaf) into `grad` of every leaf tensor
     /// that requires gradients. The graph is consumed.
     public func backward() {
-        precondition(count == 1, "backward(): needs a scalar loss, got shape \(shape)")
+        checkArgument(count == 1, "backward(): needs a scalar loss, got shape \(shape)")
         backward(seed: Tensor(repeating: 1, shape: shape))
     }
 
     /// Back-propagates a given output gradient (same shape as self).
     public func backward(seed: Tensor) {
-        precondition(seed.shape == shape, "backward(seed:): seed shape \(seed.shape) != tensor shape \(shape)")
+        checkArgument(seed.shape == shape, "backward(seed:): seed shape \(seed.shape) != tensor shape \(shape)")
         // Reverse topological order by iterative depth-first search over recorded nodes.
         var order: [Tensor] = []
         var visited = Set<ObjectIdentifier>()
@@ -80,7 +80,7 @@ extension Tensor {
                     t.node = nil
                     for (input, ig) in zip(node.inputs, inputGrads) {
                         guard let ig, input.needsGrad else { continue }
-                        precondition(ig.shape == input.shape,
+                        checkArgument(ig.shape == input.shape,
                                      "backward(): gradient shape \(ig.shape) for input of shape \(input.shape)")
                         let key = ObjectIdentifier(input)
                         if let existing = grads[key] {

@@ -10,7 +10,7 @@ public enum Threading {
     public static var count: Int { _count }
 
     public static func setCount(_ n: Int) {
-        precondition(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
+        checkArgument(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
         _count = n
         openblas_set_num_threads(Int32(n))
     }

@@ -54,6 +54,6 @@ func collapseAxes(shape: [Int], strides: [[Int]]) -> (shape: [Int], strides: [[I
 /// Normalises a possibly negative axis for a tensor of `rank`, naming the op in the error.
 func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
     let a = axis < 0 ? axis + rank : axis
-    precondition(a >= 0 && a < rank, "\(op): axis \(axis) out of range for rank \(rank)")
+    checkArgument(a >= 0 && a < rank, "\(op): axis \(axis) out of range for rank \(rank)")
     return a
 }

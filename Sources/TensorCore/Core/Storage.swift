@@ -12,7 +12,7 @@ public final class Storage: @unchecked Sendable {
 
     /// Uninitialised storage; callers overwrite every element.
     init(count: Int) {
-        precondition(count >= 0, "Storage: negative element count \(count)")
+        checkArgument(count >= 0, "Storage: negative element count \(count)")
         self.count = count
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride

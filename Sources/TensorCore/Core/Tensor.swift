@@ -16,7 +16,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public var rank: Int { shape.count }
 
     init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
-        precondition(shape.reduce(1, *) == storage.count,
+        checkArgument(shape.reduce(1, *) == storage.count,
                      "Tensor: shape \(shape) does not match \(storage.count) elements")
         self.shape = shape
         self.storage = storage
@@ -38,7 +38,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     public convenience init(_ values: [Float], shape: [Int]) {
         let n = shapeCount(shape)
-        precondition(values.count == n,
+        checkArgument(values.count == n,
                      "Tensor(values:shape:): \(values.count) values for shape \(shape) (\(n) elements)")
         let storage = Storage(count: n)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
@@ -71,18 +71,18 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// The single element of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "Tensor.item: tensor of shape \(shape) has \(count) elements, not 1")
+        checkArgument(count == 1, "Tensor.item: tensor of shape \(shape) has \(count) elements, not 1")
         return storage.pointer[0]
     }
 
     /// Overwrites the elements in place (parameters, loading), leaving the graph untouched.
     public func assign(_ values: [Float]) {
-        precondition(values.count == count, "Tensor.assign: \(values.count) values for shape \(shape)")
+        checkArgument(values.count == count, "Tensor.assign: \(values.count) values for shape \(shape)")
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
     }
 
     public func assign(from other: Tensor) {
-        precondition(other.shape == shape, "Tensor.assign(from:): shape \(other.shape) into \(shape)")
+        checkArgument(other.shape == shape, "Tensor.assign(from:): shape \(other.shape) into \(shape)")
         storage.pointer.update(from: other.storage.pointer, count: count)
     }
 
@@ -108,7 +108,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
 func shapeCount(_ shape: [Int]) -> Int {
     var n = 1
     for d in shape {
-        precondition(d >= 0, "negative dimension in shape \(shape)")
+        checkArgument(d >= 0, "negative dimension in shape \(shape)")
         n *= d
     }
     return n

@@ -9,7 +9,7 @@ public enum Initializer {
     /// Xavier (Glorot) uniform with PyTorch's fan rule: fan_in = shape[1] x receptive field,
     /// fan_out = shape[0] x receptive field.
     public static func xavierUniform(_ shape: [Int], gain: Float = 1, rng: RandomSource) -> Tensor {
-        precondition(shape.count >= 2, "xavierUniform: needs rank >= 2, got \(shape)")
+        checkArgument(shape.count >= 2, "xavierUniform: needs rank >= 2, got \(shape)")
         let receptive = shape.dropFirst(2).reduce(1, *)
         let fanIn = shape[1] * receptive, fanOut = shape[0] * receptive
         let bound = gain * (6 / Float(fanIn + fanOut)).squareRoot()

@@ -19,7 +19,7 @@ public final class Linear: Module {
 extension Tensor {
     /// x (..., in) x weight (out, in)ᵀ + bias (out).
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
-        precondition(weight.rank == 2 && shape.last == weight.shape[1],
+        checkArgument(weight.rank == 2 && shape.last == weight.shape[1],
                      "linear: input \(shape) does not fit weight \(weight.shape)")
         let y = rank == 2 ? matmul(weight, transposeOther: true)
                           : reshaped([-1, weight.shape[1]]).matmul(weight, transposeOther: true)

@@ -10,7 +10,7 @@ public final class MultiheadAttention: Module {
     public var isTraining = true
 
     public init(embedDim: Int, heads: Int, dropout: Float = 0, rng: RandomSource) {
-        precondition(embedDim % heads == 0, "MultiheadAttention: embed dim \(embedDim) not divisible by \(heads) heads")
+        checkArgument(embedDim % heads == 0, "MultiheadAttention: embed dim \(embedDim) not divisible by \(heads) heads")
         self.embedDim = embedDim
         self.heads = heads
         inProjWeight = Initializer.parameter(Initializer.xavierUniform([3 * embedDim, embedDim], rng: rng))
@@ -27,7 +27,7 @@ public final class MultiheadAttention: Module {
     /// query (B, L, E), key and value (B, S, E), keyMask (B, S) with 1 = real frame, 0 = padding.
     public func callAsFunction(query: Tensor, key: Tensor, value: Tensor, keyMask: Tensor?) -> Tensor {
         let e = embedDim
-        precondition(query.rank == 3 && query.shape[2] == e && key.shape == value.shape && key.rank == 3
+        checkArgument(query.rank == 3 && query.shape[2] == e && key.shape == value.shape && key.rank == 3
                      && key.shape[2] == e && key.shape[0] == query.shape[0],
                      "MultiheadAttention: query \(query.shape), key \(key.shape), value \(value.shape) for embed dim \(e)")
         let (b, l, s) = (query.shape[0], query.shape[1], key.shape[1])

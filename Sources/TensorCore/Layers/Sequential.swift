@@ -40,7 +40,7 @@ public final class Sequential: Layer {
     public var isTraining = true
 
     public init(_ layers: [any Layer]) {
-        precondition(!layers.isEmpty, "Sequential: needs at least one layer")
+        checkArgument(!layers.isEmpty, "Sequential: needs at least one layer")
         self.layers = layers
     }
 

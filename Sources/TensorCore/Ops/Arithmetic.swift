@@ -2,7 +2,7 @@
 extension Tensor {
     func broadcastResult(_ other: Tensor, op: String) -> Tensor {
         guard let shape = broadcastShapes(self.shape, other.shape) else {
-            preconditionFailure("\(op): shapes \(self.shape) and \(other.shape) do not broadcast")
+            fatalError("\(op): shapes \(self.shape) and \(other.shape) do not broadcast")
         }
         return Tensor.empty(shape)
     }
@@ -28,7 +28,7 @@ extension Tensor {
 
     /// self += other in place (same shape), for accumulating parameter gradients.
     func accumulate(_ other: Tensor) {
-        precondition(other.shape == shape, "accumulate: shape \(other.shape) into \(shape)")
+        checkArgument(other.shape == shape, "accumulate: shape \(other.shape) into \(shape)")
         let p = storage.pointer, q = other.storage.pointer
         parallelChunks(count) { s, e in for i in s..<e { p[i] += q[i] } }
     }

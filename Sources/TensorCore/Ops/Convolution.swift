@@ -3,14 +3,14 @@ extension Tensor {
     /// x (N, C, H, W), weight (O, C, KH, KW), bias (O) -> (N, O, OH, OW).
     public func conv2d(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1)) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
+        checkArgument(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
                      "conv2d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,H,W) and (O,C,KH,KW))")
-        if let bias { precondition(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
+        if let bias { checkArgument(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
         let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3],
                              o: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
                              strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
                              dilH: dilation.0, dilW: dilation.1)
-        precondition(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) too small for kernel \(weight.shape) with padding \(padding)")
+        checkArgument(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) too small for kernel \(weight.shape) with padding \(padding)")
         let out = Tensor.empty([g.n, g.o, g.outH, g.outW])
         let x = self
         if g.isColumnKernel {
@@ -38,7 +38,7 @@ extension Tensor {
 
     /// x (N, C, L), weight (O, C, K), bias (O) -> (N, O, OL); computed as a (K, 1) 2-D convolution.
     public func conv1d(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0, dilation: Int = 1) -> Tensor {
-        precondition(rank == 3 && weight.rank == 3,
+        checkArgument(rank == 3 && weight.rank == 3,
                      "conv1d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,L) and (O,C,K))")
         let y = reshaped(shape + [1]).conv2d(weight: weight.reshaped(weight.shape + [1]), bias: bias,
                                              stride: (stride, 1), padding: (padding, 0), dilation: (dilation, 1))

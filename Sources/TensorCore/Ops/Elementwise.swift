@@ -2,7 +2,7 @@
 extension Tensor {
     /// Limits values to [low, high]; the gradient is zero where the input lies outside, as PyTorch.
     public func clamp(_ low: Float, _ high: Float) -> Tensor {
-        precondition(low <= high, "clamp: low \(low) > high \(high)")
+        checkArgument(low <= high, "clamp: low \(low) > high \(high)")
         let out = Tensor.empty(shape)
         let px = storage.pointer, po = out.storage.pointer
         parallelChunks(count) { s, e in for i in s..<e { po[i] = Swift.min(Swift.max(px[i], low), high) } }
@@ -25,7 +25,7 @@ extension Tensor {
     /// gets a zero gradient.
     public static func `where`(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         guard let shape = broadcastShapes(condition.shape, a.shape).flatMap({ broadcastShapes($0, b.shape) }) else {
-            preconditionFailure("where: shapes \(condition.shape), \(a.shape), \(b.shape) do not broadcast")
+            fatalError("where: shapes \(condition.shape), \(a.shape), \(b.shape) do not broadcast")
         }
         let full = Tensor.empty(shape)
         let c = Tensor(zeros: shape)
@@ -51,7 +51,7 @@ extension Tensor {
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
     /// The identity when not training or p == 0.
     public func dropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
-        precondition(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
+        checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
         if !training || p == 0 { return self }
         let mask = Tensor.empty(shape)
         let pm = mask.storage.pointer

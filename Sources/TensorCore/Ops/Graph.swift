@@ -4,7 +4,7 @@
 extension Tensor {
     /// x (B, T, C), coefficients (B, T, 2 * radius + 1) (constant: no gradient flows into them).
     public func bandAggregate(coefficients: Tensor, radius: Int) -> Tensor {
-        precondition(rank == 3 && coefficients.shape == [shape[0], shape[1], 2 * radius + 1],
+        checkArgument(rank == 3 && coefficients.shape == [shape[0], shape[1], 2 * radius + 1],
                      "bandAggregate: input \(shape) and coefficients \(coefficients.shape) do not fit radius \(radius)")
         let (b, t, c) = (shape[0], shape[1], shape[2])
         let width = 2 * radius + 1

@@ -2,7 +2,7 @@
 extension Tensor {
     public func interpolateLinear(axis: Int, length newLength: Int) -> Tensor {
         let ax = normalizedAxis(axis, rank: rank, op: "interpolateLinear")
-        precondition(newLength > 0 && shape[ax] > 0, "interpolateLinear: cannot resample axis \(ax) of \(shape) to \(newLength)")
+        checkArgument(newLength > 0 && shape[ax] > 0, "interpolateLinear: cannot resample axis \(ax) of \(shape) to \(newLength)")
         let (outer, length, inner) = axisGeometry(shape, ax)
         // Source position of output i: (i + 0.5) * scale - 0.5, clamped at 0, as PyTorch.
         let scale = Float(length) / Float(newLength)

@@ -5,19 +5,19 @@ extension Tensor {
     /// same leading axes or is 2-D and shared across the batch.
     public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
         let a = self, b = other
-        precondition(a.rank >= 2 && b.rank >= 2,
+        checkArgument(a.rank >= 2 && b.rank >= 2,
                      "matmul: needs rank >= 2 operands, got \(a.shape) and \(b.shape)")
         let (ar, br) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (m, ka) = transposeSelf ? (br, ar) : (ar, br)
         let (bRows, bCols) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
         let (kb, n) = transposeOther ? (bCols, bRows) : (bRows, bCols)
-        precondition(ka == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeSelf ? "ᵀ" : "") x \(b.shape)\(transposeOther ? "ᵀ" : "")")
+        checkArgument(ka == kb, "matmul: inner dimensions differ: \(a.shape)\(transposeSelf ? "ᵀ" : "") x \(b.shape)\(transposeOther ? "ᵀ" : "")")
         let lead = Array(a.shape.dropLast(2))
         let batch = lead.reduce(1, *)
         let sharedB = b.rank == 2 && a.rank > 2
-        precondition(!(sharedB && transposeSelf),
+        checkArgument(!(sharedB && transposeSelf),
                      "matmul: a transposed batch against a shared matrix is not supported: \(a.shape)ᵀ x \(b.shape)")
-        precondition(sharedB || Array(b.shape.dropLast(2)) == lead,
+        checkArgument(sharedB || Array(b.shape.dropLast(2)) == lead,
                      "matmul: batch dimensions differ: \(a.shape) x \(b.shape)")
         let out = Tensor.empty(lead + [m, n])
         let pa = a.storage.pointer, pb = b.storage.pointer, pc = out.storage.pointer

@@ -5,7 +5,7 @@ extension Tensor {
     public func layerNorm(weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
         let width = shape[rank - 1]
         for p in [weight, bias].compactMap({ $0 }) {
-            precondition(p.shape == [width], "layerNorm: parameter of shape \(p.shape) for input \(shape)")
+            checkArgument(p.shape == [width], "layerNorm: parameter of shape \(p.shape) for input \(shape)")
         }
         let rows = count / Swift.max(width, 1)
         let xhat = Tensor.empty(shape)
@@ -28,10 +28,10 @@ extension Tensor {
     /// PyTorch); in evaluation, uses the running statistics.
     public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                           training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
-        precondition(rank >= 2, "batchNorm: needs (N, C, ...), got \(shape)")
+        checkArgument(rank >= 2, "batchNorm: needs (N, C, ...), got \(shape)")
         let channels = shape[1]
         for p in [weight, bias, runningMean, runningVar] {
-            precondition(p.shape == [channels], "batchNorm: parameter of shape \(p.shape) for input \(shape)")
+            checkArgument(p.shape == [channels], "batchNorm: parameter of shape \(p.shape) for input \(shape)")
         }
         let outer = shape[0], inner = count / Swift.max(outer * channels, 1)
         let affineShape = [1, channels] + [Int](repeating: 1, count: rank - 2)

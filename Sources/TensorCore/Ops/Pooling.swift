@@ -23,11 +23,11 @@ extension Tensor {
     }
 
     private func pool2d(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), ceilMode: Bool, average: Bool) -> Tensor {
-        precondition(rank == 4, "pool2d: needs (N, C, H, W), got \(shape)")
+        checkArgument(rank == 4, "pool2d: needs (N, C, H, W), got \(shape)")
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let oh = Tensor.pooledLength(h, kernel: kernel.0, stride: stride.0, padding: padding.0, ceilMode: ceilMode)
         let ow = Tensor.pooledLength(w, kernel: kernel.1, stride: stride.1, padding: padding.1, ceilMode: ceilMode)
-        precondition(oh > 0 && ow > 0, "pool2d: input \(shape) too small for kernel \(kernel)")
+        checkArgument(oh > 0 && ow > 0, "pool2d: input \(shape) too small for kernel \(kernel)")
         // Each output reads a window; record (input index, weight) pairs for the backward pass.
         let out = Tensor.empty([n, c, oh, ow])
         var argmax = [Int32](repeating: -1, count: average ? 0 : out.count)
@@ -84,7 +84,7 @@ extension Tensor {
     /// Adaptive average pooling of (N, C, H, W) to (N, C, outH, outW): output i averages input rows
     /// floor(i H / outH) ..< ceil((i + 1) H / outH), likewise for columns.
     public func adaptiveAvgPool2d(_ outH: Int, _ outW: Int) -> Tensor {
-        precondition(rank == 4 && outH > 0 && outW > 0, "adaptiveAvgPool2d: needs (N, C, H, W) and a positive size, got \(shape) -> (\(outH), \(outW))")
+        checkArgument(rank == 4 && outH > 0 && outW > 0, "adaptiveAvgPool2d: needs (N, C, H, W) and a positive size, got \(shape) -> (\(outH), \(outW))")
         let h = shape[2], w = shape[3]
         func ranges(_ len: Int, _ out: Int) -> [(Int, Int)] {
             (0..<out).map { i in (i * len / out, ((i + 1) * len + out - 1) / out) }

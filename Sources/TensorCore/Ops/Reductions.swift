@@ -49,7 +49,7 @@ extension Tensor {
     /// Maximum over one axis; the gradient flows to the first maximal element.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor {
         let ax = normalizedAxis(axis, rank: rank, op: "max")
-        precondition(shape[ax] > 0, "max: empty axis \(ax) of \(shape)")
+        checkArgument(shape[ax] > 0, "max: empty axis \(ax) of \(shape)")
         let (outer, length, inner) = axisGeometry(shape, ax)
         var outShape = shape
         if keepDims { outShape[ax] = 1 } else { outShape.remove(at: ax) }

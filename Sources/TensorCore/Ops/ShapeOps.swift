@@ -5,17 +5,17 @@ extension Tensor {
         var dims = newShape
         if let inferred = dims.firstIndex(of: -1) {
             let known = dims.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
+            checkArgument(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
             dims[inferred] = count / known
         }
-        precondition(dims.reduce(1, *) == count, "reshape: cannot reshape \(shape) (\(count) elements) into \(newShape)")
+        checkArgument(dims.reduce(1, *) == count, "reshape: cannot reshape \(shape) (\(count) elements) into \(newShape)")
         let oldShape = shape
         return Tensor(shape: dims, storage: storage).recorded(from: [self]) { g in [g.reshaped(oldShape)] }
     }
 
     /// Axes reordered: output axis i is input axis `order[i]`. Copies.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.count == rank && Set(order) == Set(0..<rank),
+        checkArgument(order.count == rank && Set(order) == Set(0..<rank),
                      "permute: \(order) is not a permutation of the axes of \(shape)")
         let outShape = order.map { shape[$0] }
         let inStrides = contiguousStrides(shape)
@@ -37,7 +37,7 @@ extension Tensor {
     /// Elements `start ..< start + length` along `axis` (a copy).
     public func slice(axis: Int, start: Int, length: Int) -> Tensor {
         let ax = normalizedAxis(axis, rank: rank, op: "slice")
-        precondition(start >= 0 && length >= 0 && start + length <= shape[ax],
+        checkArgument(start >= 0 && length >= 0 && start + length <= shape[ax],
                      "slice: range \(start)..<\(start + length) out of bounds for axis \(ax) of \(shape)")
         var outShape = shape
         outShape[ax] = length
@@ -57,7 +57,7 @@ extension Tensor {
     /// Splits along `axis` into pieces of the given sizes.
     public func split(axis: Int, sizes: [Int]) -> [Tensor] {
         let ax = normalizedAxis(axis, rank: rank, op: "split")
-        precondition(sizes.reduce(0, +) == shape[ax], "split: sizes \(sizes) do not add up to axis \(ax) of \(shape)")
+        checkArgument(sizes.reduce(0, +) == shape[ax], "split: sizes \(sizes) do not add up to axis \(ax) of \(shape)")
         var start = 0
         return sizes.map { size in
             defer { start += size }
@@ -67,11 +67,11 @@ extension Tensor {
 
     /// Joins tensors along `axis`; all other axes must match.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
-        precondition(!tensors.isEmpty, "concat: no tensors")
+        checkArgument(!tensors.isEmpty, "concat: no tensors")
         let first = tensors[0]
         let ax = normalizedAxis(axis, rank: first.rank, op: "concat")
         for t in tensors {
-            precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },
+            checkArgument(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == ax || t.shape[$0] == first.shape[$0] },
                          "concat: shapes \(tensors.map(\.shape)) differ outside axis \(ax)")
         }
         var outShape = first.shape

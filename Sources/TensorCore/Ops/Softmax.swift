@@ -2,12 +2,12 @@ extension Tensor {
     /// Softmax over the last axis. `keyMask` (1 = keep, 0 = exclude), if given, has shape (B, L) for a
     /// tensor of shape (B, ..., L): every row of video b uses mask row b. Fully masked rows give zeros.
     public func softmax(keyMask: Tensor? = nil) -> Tensor {
-        precondition(rank >= 1, "softmax: needs rank >= 1, got \(shape)")
+        checkArgument(rank >= 1, "softmax: needs rank >= 1, got \(shape)")
         let length = shape[rank - 1]
         let rows = count / Swift.max(length, 1)
         var rowsPerMask = rows
         if let keyMask {
-            precondition(keyMask.rank == 2 && keyMask.shape[1] == length && rank >= 2 && keyMask.shape[0] == shape[0],
+            checkArgument(keyMask.rank == 2 && keyMask.shape[1] == length && rank >= 2 && keyMask.shape[0] == shape[0],
                          "softmax: key mask of shape \(keyMask.shape) does not fit scores of shape \(shape)")
             rowsPerMask = rows / shape[0]
         }

@@ -4,7 +4,7 @@ extension SafeTensorsDType {
     /// Widens `count` little-endian elements of this dtype, starting at `bytes`, to Float32.
     /// F64 and the 64/32-bit integers round to nearest (ties to even); everything else is exact.
     func floats(from bytes: UnsafeRawBufferPointer, count: Int) -> [Float] {
-        precondition(bytes.count >= count * byteSize, "caller checked the byte range")
+        checkArgument(bytes.count >= count * byteSize, "caller checked the byte range")
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             switch self {
             case .f32:
