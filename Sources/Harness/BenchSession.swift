@@ -22,6 +22,7 @@ public struct SessionOptions {
     /// Writes each model into a subfolder and the comparison files beside them (`bench all`).
     public var comparison = true
     public var makeModel: (ModelSpec) throws -> any SummaryModel = ModelRegistry.make
+    public var publishedSchedule: (String, ModelVariant, String) throws -> TrainingSchedule = ScheduleTable.published
     /// Measures the machine's sgemm rate once (switch off in tests to save time).
     public var measureSgemmPeak = true
 
@@ -46,7 +47,8 @@ public enum BenchSession {
         let source = try options.data ?? DataSource.synthetic(seed: options.syntheticSeed, cacheRoot: options.cacheRoot, log: progress.log)
         // Every schedule is resolved before the data is read or anything is written.
         for model in options.models {
-            let request = ModelRunRequest(model: model, variant: options.variant, size: options.size, overrides: options.overrides)
+            let request = ModelRunRequest(model: model, variant: options.variant, size: options.size, overrides: options.overrides,
+                                          publishedSchedule: options.publishedSchedule)
             _ = try ModelRun.schedule(for: request, dataHint: source.dataFile.path)
         }
         progress.log("checking \(source.dataFile.path) (split \(source.splitFile.lastPathComponent)) ...")
@@ -67,7 +69,8 @@ public enum BenchSession {
             try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
             let request = ModelRunRequest(model: model, variant: options.variant, size: options.size, seed: options.seed,
                                           threads: options.threads, overrides: options.overrides,
-                                          modelOptions: options.modelOptions, makeModel: options.makeModel)
+                                          modelOptions: options.modelOptions, makeModel: options.makeModel,
+                                          publishedSchedule: options.publishedSchedule)
             do {
                 let record = try ModelRun.run(request, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
                                               stop: stop, progress: progress)

@@ -15,10 +15,13 @@ public struct ModelRunRequest {
     public var modelOptions: [String: String]
     /// Builds the model (the registry, or a test's own model).
     public var makeModel: (ModelSpec) throws -> any SummaryModel
+    /// The published schedule of a model and variant, given a data path hint (the table, or a test's own).
+    public var publishedSchedule: (String, ModelVariant, String) throws -> TrainingSchedule
 
     public init(model: String, variant: ModelVariant = .report, size: ModelSize = .small, seed: UInt64 = 0, threads: Int = 1,
                 overrides: ScheduleOverrides = .init(), modelOptions: [String: String] = [:],
-                makeModel: @escaping (ModelSpec) throws -> any SummaryModel = ModelRegistry.make) {
+                makeModel: @escaping (ModelSpec) throws -> any SummaryModel = ModelRegistry.make,
+                publishedSchedule: @escaping (String, ModelVariant, String) throws -> TrainingSchedule = ScheduleTable.published) {
         self.model = model
         self.variant = variant
         self.size = size
@@ -27,6 +30,7 @@ public struct ModelRunRequest {
         self.overrides = overrides
         self.modelOptions = modelOptions
         self.makeModel = makeModel
+        self.publishedSchedule = publishedSchedule
     }
 }
 
@@ -46,7 +50,7 @@ public enum ModelRun {
 
     /// The schedule a request runs and the overrides it applies.
     public static func schedule(for request: ModelRunRequest, dataHint: String) throws -> (published: TrainingSchedule, used: TrainingSchedule, overrides: [ScheduleOverride]) {
-        let published = try ScheduleTable.schedule(model: request.model, variant: request.variant, dataHint: dataHint)
+        let published = try request.publishedSchedule(request.model, request.variant, dataHint)
         let (used, overrides) = request.overrides.apply(to: published)
         try used.validate()
         return (published, used, overrides)

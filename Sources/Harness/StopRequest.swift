@@ -7,6 +7,8 @@ public final class StopRequest: Sendable {
     public init() {}
     public var isRequested: Bool { flag.load(ordering: .relaxed) }
     public func request() { flag.store(true, ordering: .relaxed) }
+    /// Withdraws the request (after a stopped run, before another in the same process).
+    public func clear() { flag.store(false, ordering: .relaxed) }
 }
 
 /// The process-wide stop request that SIGINT and SIGTERM set. The handler only stores into a

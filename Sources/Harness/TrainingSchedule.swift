@@ -19,8 +19,8 @@ public enum LossKind: String, Codable, Sendable {
 /// How the learning rate moves from epoch to epoch (the peak comes from the schedule).
 public enum LearningRateShape: Codable, Sendable, Equatable {
     case fixed
-    /// Linear warm-up over `warmupEpochs`, then cosine down to `minLR` at the last epoch.
-    case warmupCosine(warmupEpochs: Int, minLR: Double)
+    /// Linear warm-up over `warmupEpochs`, then cosine down to `minLearningRate` at the last epoch.
+    case warmupCosine(warmupEpochs: Int, minLearningRate: Double)
     /// PyTorch `CosineAnnealingLR` with period `tMax` (epochs), down to `etaMin`.
     case cosineAnnealing(tMax: Int, etaMin: Double)
 }
@@ -66,8 +66,8 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
         switch learningRateShape {
         case .fixed:
             return .fixed(lr: peakLearningRate)
-        case let .warmupCosine(warmup, minLR):
-            return .warmupCosine(peak: peakLearningRate, warmupEpochs: warmup, totalEpochs: epochs, minLR: minLR)
+        case let .warmupCosine(warmup, minLearningRate):
+            return .warmupCosine(peak: peakLearningRate, warmupEpochs: warmup, totalEpochs: epochs, minLearningRate: minLearningRate)
         case let .cosineAnnealing(tMax, etaMin):
             return .cosineAnnealing(lr: peakLearningRate, tMax: tMax, etaMin: etaMin)
         }
@@ -101,7 +101,7 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
         ]
         switch learningRateShape {
         case .fixed: out.append("learning rate \(peakLearningRate), fixed")
-        case let .warmupCosine(w, minLR): out.append("learning rate peak \(peakLearningRate), linear warm-up \(w) epochs, then cosine to \(minLR)")
+        case let .warmupCosine(w, minLearningRate): out.append("learning rate peak \(peakLearningRate), linear warm-up \(w) epochs, then cosine to \(minLearningRate)")
         case let .cosineAnnealing(t, eta): out.append("learning rate \(peakLearningRate), cosine annealing T_max \(t) epochs to \(eta)")
         }
         out.append("gradient clipping " + (gradientClip.map { "global L2 norm \($0)" } ?? "none"))
@@ -118,17 +118,21 @@ public enum ScheduleTable {
     /// `dataHint` picks between VideoSAGE's SumMe and TVSum paper schedules (a data path containing
     /// "summe" selects SumMe; anything else TVSum).
     public static func schedule(model: String, variant: ModelVariant, dataHint: String = "") throws -> TrainingSchedule {
+        try published(model, variant, dataHint)
+    }
+
+    public static func published(_ model: String, _ variant: ModelVariant, _ dataHint: String) throws -> TrainingSchedule {
         switch (model, variant) {
         case ("logonet", .report):
             return TrainingSchedule(batchSize: 8, gradientAccumulation: 2, epochs: 50, optimizer: .adamW, weightDecay: 1e-4,
-                                    peakLearningRate: 1e-4, learningRateShape: .warmupCosine(warmupEpochs: 10, minLR: cosineFloor),
+                                    peakLearningRate: 1e-4, learningRateShape: .warmupCosine(warmupEpochs: 10, minLearningRate: cosineFloor),
                                     gradientClip: 0.5)
         case ("csta", .report):
             return TrainingSchedule(batchSize: 4, epochs: 50, optimizer: .adam, weightDecay: 1e-7, peakLearningRate: 3e-4,
-                                    learningRateShape: .warmupCosine(warmupEpochs: 3, minLR: cosineFloor), gradientClip: 1.0)
+                                    learningRateShape: .warmupCosine(warmupEpochs: 3, minLearningRate: cosineFloor), gradientClip: 1.0)
         case ("videosage", .report):
             return TrainingSchedule(batchSize: 512, epochs: 50, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-4,
-                                    learningRateShape: .warmupCosine(warmupEpochs: 5, minLR: cosineFloor), gradientClip: 1.0)
+                                    learningRateShape: .warmupCosine(warmupEpochs: 5, minLearningRate: cosineFloor), gradientClip: 1.0)
         case ("edsnet", .report):
             return TrainingSchedule(batchSize: 112, epochs: 300, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-5,
                                     learningRateShape: .fixed, gradientClip: 1.0)

@@ -18,7 +18,7 @@ struct ScheduleTableTests {
         let s = try ScheduleTable.schedule(model: model, variant: .report)
         #expect(s.batchSize == batch && s.gradientAccumulation == accumulation && s.epochs == epochs)
         #expect(s.peakLearningRate == peak && s.gradientClip == clip && s.dropout == 0.5)
-        #expect(s.learningRateShape == .warmupCosine(warmupEpochs: warmup, minLR: 1e-7))
+        #expect(s.learningRateShape == .warmupCosine(warmupEpochs: warmup, minLearningRate: 1e-7))
         #expect(s.earlyStoppingPatience == 10 && s.loss == .maskedMSE)
         for e in 0..<epochs {
             let expected = Self.expectedRate(peak: peak, warmup: warmup, epochs: epochs, epoch: e)

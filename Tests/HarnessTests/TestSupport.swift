@@ -81,7 +81,7 @@ enum TestData {
     /// A schedule quick enough for tests.
     static func schedule(epochs: Int = 4, batch: Int = 4, accumulation: Int = 1, lr: Double = 1e-2, patience: Int = 10) -> TrainingSchedule {
         TrainingSchedule(batchSize: batch, gradientAccumulation: accumulation, epochs: epochs, optimizer: .adam, weightDecay: 0,
-                         peakLearningRate: lr, learningRateShape: .warmupCosine(warmupEpochs: 1, minLR: 1e-7), gradientClip: 1.0,
+                         peakLearningRate: lr, learningRateShape: .warmupCosine(warmupEpochs: 1, minLearningRate: 1e-7), gradientClip: 1.0,
                          dropout: 0.1, earlyStoppingPatience: patience)
     }
 
