@@ -124,15 +124,9 @@ import Testing
         #expect(throws: HarnessError.self) { try ThresholdCheck.derive(from: [seeds[0]]) }
     }
 
-    nonisolated(unsafe) static var cachedFolderStorage: URL?
-    static var cachedFolder: URL {
-        get throws {
-            if let url = cachedFolderStorage { return url }
-            let url = try resultsFolder("derive")
-            cachedFolderStorage = url
-            return url
-        }
-    }
+    /// One finished results folder shared by the tests that only read it (created once, thread-safely).
+    static let sharedFolder = Result<URL, any Error> { try resultsFolder("shared") }
+    static var cachedFolder: URL { get throws { try sharedFolder.get() } }
 
     @Test func reportMergesRuns() throws {
         let a = try Self.resultsFolder("merge-a", seed: 1), b = try Self.resultsFolder("merge-b", seed: 2)
