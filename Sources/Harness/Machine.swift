@@ -67,6 +67,17 @@ public struct MachineInfo: Codable, Sendable {
     }
 }
 
+/// Starts a new peak-resident-set measurement (Linux: writing 5 to /proc/self/clear_refs resets VmHWM
+/// to the current resident set), so each model of `bench all` reports its own peak. Returns false where
+/// that is not possible; then the peak is the process's since it started.
+@discardableResult
+public func resetPeakResident() -> Bool {
+    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+    defer { try? handle.close() }
+    do { try handle.write(contentsOf: Data("5".utf8)) } catch { return false }
+    return true
+}
+
 /// The process's peak resident set in bytes: VmHWM on Linux, getrusage elsewhere.
 public func peakResidentBytes() -> Int {
     if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {

@@ -112,6 +112,7 @@ public enum ModelRun {
                 progress.epoch(request.model, epoch, epochs: schedule.epochs)
             })
         Accounting.resetPeak()
+        resetPeakResident()
         let outcome: TrainingOutcome
         do {
             outcome = try trainer.train(model, dataset: data.dataset, events: events)

@@ -84,6 +84,7 @@ public enum SpeedBenchmark {
         let parameters = model.parameters()
         let optimizer = Adam(parameters, lr: 1e-5)
         Accounting.resetPeak()
+        resetPeakResident()
 
         func measure(steps: Int, _ body: () -> Void) -> (samples: [Double], flops: Double) {
             var samples: [Double] = []

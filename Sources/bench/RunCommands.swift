@@ -5,6 +5,9 @@ import Models
 
 /// Shared by `bench all` and `bench model`.
 func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunOptions, schedule: ScheduleOverrideOptions) throws {
+    for name in models where !ModelRegistry.names.contains(name) {
+        throw ModelError.unknownModel(name, known: ModelRegistry.names)
+    }
     let progress = ProgressReporter(quiet: run.quiet)
     InterruptHandling.install()
     var options = SessionOptions(models: models)
