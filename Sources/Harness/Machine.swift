@@ -20,7 +20,7 @@ public struct MachineInfo: Codable, Sendable {
     }
 
     static func cpuName() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        guard let text = readSystemFile("/proc/cpuinfo") else { return "unknown" }
         for line in text.split(separator: "\n") where line.hasPrefix("model name") {
             return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
         }
@@ -29,7 +29,7 @@ public struct MachineInfo: Codable, Sendable {
 
     /// The OpenBLAS shared library this process mapped (its file name carries the version).
     static func blasLibrary() -> String {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return "OpenBLAS" }
+        guard let maps = readSystemFile("/proc/self/maps") else { return "OpenBLAS" }
         for line in maps.split(separator: "\n") where line.contains("openblas") {
             if let path = line.split(separator: " ").last {
                 let resolved = URL(fileURLWithPath: String(path)).resolvingSymlinksInPath().lastPathComponent
@@ -80,7 +80,7 @@ public func resetPeakResident() -> Bool {
 
 /// The process's peak resident set in bytes: VmHWM on Linux, getrusage elsewhere.
 public func peakResidentBytes() -> Int {
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+    if let status = readSystemFile("/proc/self/status") {
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let parts = line.split(separator: " ")
             if parts.count >= 2, let kb = Int(parts[1]) { return kb * 1024 }
@@ -94,4 +94,20 @@ public func peakResidentBytes() -> Int {
     getrusage(RUSAGE_SELF, &usage)
     return Int(usage.ru_maxrss)
     #endif
+}
+
+/// Reads a whole /proc file. They report a size of 0, so this reads until end of file instead of
+/// trusting the size (Foundation's String(contentsOfFile:) can stop after the first page).
+func readSystemFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -51,3 +51,13 @@ struct MeasurementTests {
         #expect(!bars.contains("nan") && !bars.contains("inf"))
     }
 }
+
+struct MachineInfoTests {
+    /// /proc/self/maps of a test process is many pages long; the BLAS line sits beyond the first page.
+    @Test func machineRecordNamesTheMappedOpenBLAS() throws {
+        #expect(try #require(readSystemFile("/proc/self/maps")).count > 4096)
+        let machine = MachineInfo.current(threads: 1)
+        #expect(machine.blas.hasPrefix("OpenBLAS (") && machine.blas.contains("openblas"))
+        #expect(machine.cores >= 1 && machine.memoryBytes > 0 && machine.cpu != "")
+    }
+}
