@@ -24,10 +24,10 @@ struct PredictCommand: ParsableCommand {
     var part: DatasetSplit.Part = .test
     @Option(help: "Where to write the predictions (must not exist).")
     var output: String = "predictions.h5"
-    @Option(help: "Model variant.")
-    var variant: ModelVariant = .report
-    @Option(help: "Model widths.")
-    var size: ModelSize = .paper
+    @Option(help: "Model variant (default: the checkpoint's metadata, else report).")
+    var variant: ModelVariant?
+    @Option(help: "Model widths (default: the checkpoint's metadata, else paper).")
+    var size: ModelSize?
     @Option(help: "Threads.")
     var threads: Int = 1
     @OptionGroup var data: DataOptions
@@ -38,6 +38,10 @@ struct PredictCommand: ParsableCommand {
         let progress = ProgressReporter()
         Threading.setCount(threads)
         let prepared = try PreparedData.open(try data.source(progress: progress), expectedFeatureWidth: nil)
+        // This project's checkpoints record how the model was built; PyTorch exports do not.
+        let metadata = (try? SafeTensors.load(from: URL(fileURLWithPath: checkpoint)).metadata) ?? [:]
+        let variant = variant ?? metadata["variant"].flatMap(ModelVariant.init(rawValue:)) ?? .report
+        let size = size ?? metadata["size"].flatMap(ModelSize.init(rawValue:)) ?? .paper
         let model = try ModelRegistry.make(ModelSpec(name: name, variant: variant, size: size, inputDim: prepared.info.featureWidth))
         let evaluation = try CheckpointPrediction.run(model: model, checkpoint: URL(fileURLWithPath: checkpoint), data: prepared,
                                                       part: part, output: URL(fileURLWithPath: output))
