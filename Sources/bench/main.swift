@@ -1,1 +1,2 @@
-import Harness
+// The `bench` command: a thin layer over the Harness library (see Bench.swift).
+Bench.main()

@@ -4,8 +4,8 @@ import Foundation
 public enum LearningRateSchedule: Sendable, Equatable, Codable {
     /// The same rate every epoch.
     case fixed(lr: Double)
-    /// schedules.md: epoch e < W uses peak (e + 1) / W; then minLR + (peak - minLR)(1 + cos(pi (e - W) / (E - W))) / 2.
-    case warmupCosine(peak: Double, warmupEpochs: Int, totalEpochs: Int, minLR: Double)
+    /// schedules.md: epoch e < W uses peak (e + 1) / W; then minLearningRate + (peak - minLearningRate)(1 + cos(pi (e - W) / (E - W))) / 2.
+    case warmupCosine(peak: Double, warmupEpochs: Int, totalEpochs: Int, minLearningRate: Double)
     /// `StepLR`: lr * gamma^(floor(e / stepSize)).
     case step(lr: Double, stepSize: Int, gamma: Double)
     /// `ExponentialLR`: lr * gamma^e.
@@ -20,10 +20,10 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
         switch self {
         case .fixed(let lr):
             return lr
-        case let .warmupCosine(peak, w, total, minLR):
+        case let .warmupCosine(peak, w, total, minLearningRate):
             if e < w { return peak * Double(e + 1) / Double(w) }
             let span = Double(Swift.max(total - w, 1))
-            return minLR + (peak - minLR) * (1 + cos(Double.pi * Double(e - w) / span)) / 2
+            return minLearningRate + (peak - minLearningRate) * (1 + cos(Double.pi * Double(e - w) / span)) / 2
         case let .step(lr, stepSize, gamma):
             return lr * pow(gamma, Double(e / stepSize))
         case let .exponential(lr, gamma):

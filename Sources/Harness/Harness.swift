@@ -1,1 +1,0 @@
-// The Harness module. See the README for how the modules fit together.

@@ -1,0 +1,140 @@
+import Evaluation
+import Foundation
+
+/// `run.json`: everything about one model's run. Versioned by `schema` / `schemaVersion`; the fields are
+/// documented in results/README.md. Keys are written in snake_case.
+public struct RunRecord: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+    public var schema = "bench.run"
+    public var schemaVersion = RunRecord.currentSchemaVersion
+    /// `running` while epochs are being written, then `completed`, `interrupted` or `failed`.
+    public var status: RunStatus
+    public var stoppedAt: StopPoint?
+    public var message: String?
+    public var runId: String
+    public var started: String
+    public var finished: String?
+    public var wallSeconds: Double?
+
+    public var model: ModelInfo
+    /// The schedule that ran (published values with `overrides` applied).
+    public var schedule: TrainingSchedule
+    public var publishedSchedule: TrainingSchedule
+    public var overrides: [ScheduleOverride]
+    /// Differences from the report's code or setup that are deliberate (schedules.md), in words.
+    public var deviations: [String]
+    public var data: DataInfo
+    public var seed: UInt64
+    public var threads: Int
+
+    public var epochs: [EpochRecord]
+    /// Index (from 0) of the epoch whose checkpoint was tested; nil if none finished.
+    public var chosenEpoch: Int?
+    public var selectionRule: String
+    public var test: SplitEvaluation?
+    public var skippedNonFiniteSteps: Int
+    public var performance: PerformanceInfo?
+    public var machine: MachineInfo
+    public var files: [String: String]
+}
+
+public enum RunStatus: String, Codable, Sendable {
+    case running, completed, interrupted, failed
+}
+
+/// Where a run stopped early: the epoch (from 0) and the step within it that had not run.
+public struct StopPoint: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var step: Int
+    public var reason: String
+}
+
+public struct ModelInfo: Codable, Sendable {
+    public var name: String
+    public var variant: String
+    public var size: String
+    public var parameters: Int
+    public var configuration: [String: String]
+}
+
+public struct DataInfo: Codable, Sendable {
+    public var path: String
+    public var splitPath: String
+    public var splitIndex: Int
+    public var layout: String
+    /// True for the generated stand-in: its numbers are never MR.HiSum results.
+    public var synthetic: Bool
+    public var contentHash: String
+    public var hashMethod: String
+    public var featureWidth: Int
+    public var trainVideos: Int
+    public var valVideos: Int
+    public var testVideos: Int
+    public var trainFrames: Int
+}
+
+/// One epoch's numbers (also one row of curves.csv).
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var learningRate: Double
+    /// Frame-weighted mean masked MSE over the epoch's finite training batches.
+    public var trainLoss: Double?
+    public var optimizerSteps: Int
+    public var skippedSteps: Int
+    public var trainFrames: Int
+    public var trainSeconds: Double
+    public var valMse: Double?
+    public var valKendallTau: Double?
+    public var valSpearmanRho: Double?
+    public var valSeconds: Double
+    /// True when this epoch's validation Spearman beat every earlier one (its checkpoint was kept).
+    public var improved: Bool
+}
+
+public struct PerformanceInfo: Codable, Sendable {
+    public var trainFramesPerSecond: Double
+    public var inferenceFramesPerSecond: Double
+    public var msPerStep: Double
+    public var optimizerSteps: Int
+    /// FLOPs counted by the tensor core's matrix products and convolutions during training.
+    public var trainFlops: Double
+    public var achievedGflops: Double
+    public var sgemmPeakGflops: Double
+    public var fractionOfSgemmPeak: Double
+    public var peakTensorBytes: Int
+    public var peakResidentBytes: Int
+}
+
+extension RunRecord {
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
+    public func encoded() throws -> Data { try RunRecord.encoder.encode(self) }
+
+    public static func read(_ url: URL) throws -> RunRecord {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw HarnessError.missingRun(path: url.path) }
+        do {
+            let record = try decoder.decode(RunRecord.self, from: data)
+            guard record.schema == "bench.run", record.schemaVersion <= currentSchemaVersion else {
+                throw HarnessError.badRunRecord(path: url.path, reason: "schema \(record.schema) version \(record.schemaVersion) is not understood")
+            }
+            return record
+        } catch let error as HarnessError {
+            throw error
+        } catch {
+            throw HarnessError.badRunRecord(path: url.path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Models
+import TensorCore
+
+/// `bench speed`: training steps (forward, backward, optimizer) and inference timed at fixed shapes on
+/// random input after warm-up.
+public struct SpeedOptions: Sendable {
+    public var batch: Int
+    public var frames: Int
+    public var steps: Int
+    public var warmup: Int
+    public var seed: UInt64
+
+    public init(batch: Int = 4, frames: Int = 300, steps: Int = 10, warmup: Int = 2, seed: UInt64 = 0) {
+        self.batch = batch
+        self.frames = frames
+        self.steps = steps
+        self.warmup = warmup
+        self.seed = seed
+    }
+}
+
+/// Median and spread of repeated timings.
+public struct Timing: Codable, Sendable {
+    public var medianMs: Double
+    public var minMs: Double
+    public var maxMs: Double
+    /// Interquartile range.
+    public var iqrMs: Double
+
+    public init(_ samplesMs: [Double]) {
+        let s = samplesMs.sorted()
+        func q(_ p: Double) -> Double {
+            let x = p * Double(s.count - 1)
+            let i = Int(x.rounded(.down)), j = min(i + 1, s.count - 1)
+            return s[i] + (s[j] - s[i]) * (x - Double(i))
+        }
+        medianMs = q(0.5)
+        minMs = s.first!
+        maxMs = s.last!
+        iqrMs = q(0.75) - q(0.25)
+    }
+}
+
+public struct SpeedPhase: Codable, Sendable {
+    public var timing: Timing
+    public var framesPerSecond: Double
+    /// Measured by the tensor core's accounting (matrix products and convolutions) for one step.
+    public var measuredFlopsPerStep: Double
+    /// From the model's own count: forward FLOPs per frame x frames (x 3 for training: forward + backward).
+    public var modelFlopsPerStep: Double
+    public var achievedGflops: Double
+    public var fractionOfSgemmPeak: Double
+}
+
+public struct SpeedResult: Codable, Sendable {
+    public var model: String
+    public var variant: String
+    public var size: String
+    public var parameters: Int
+    public var batch: Int
+    public var frames: Int
+    public var threads: Int
+    public var steps: Int
+    public var train: SpeedPhase
+    public var inference: SpeedPhase
+    public var peakTensorBytes: Int
+    public var peakResidentBytes: Int
+    public var sgemmPeakGflops: Double
+}
+
+public enum SpeedBenchmark {
+    public static func run(_ model: any SummaryModel, variant: String, size: String, options: SpeedOptions,
+                           sgemmPeakGflops: Double) -> SpeedResult {
+        var rng = SeededGenerator(seed: options.seed)
+        let shape = [options.batch, options.frames]
+        let features = Tensor.uniform([options.batch, options.frames, model.inputDim], low: -2, high: 2, rng: &rng)
+        let target = Tensor.uniform(shape, low: 0, high: 1, rng: &rng)
+        let mask = Tensor(repeating: 1, shape: shape)
+        let frameCount = Double(options.batch * options.frames)
+        let forwardFlops = model.forwardFlopsPerFrame(length: options.frames) * frameCount
+        let schedule = TrainingSchedule(batchSize: options.batch, epochs: 1, optimizer: .adam, weightDecay: 0,
+                                        peakLearningRate: 1e-5, learningRateShape: .fixed, gradientClip: 1.0)
+        let parameters = model.parameters()
+        let optimizer = Adam(parameters, lr: 1e-5)
+        Accounting.resetPeak()
+        resetPeakResident()
+
+        func measure(steps: Int, _ body: () -> Void) -> (samples: [Double], flops: Double) {
+            var samples: [Double] = []
+            let before = Accounting.flops
+            for _ in 0..<steps {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            return (samples, Double(Accounting.flops - before) / Double(max(steps, 1)))
+        }
+        func trainStep() {
+            let loss = Tensor.maskedMSE(model(features, mask: mask), target, mask: mask)
+            loss.backward()
+            if let clip = schedule.gradientClip { clipGradientNorm(parameters, maxNorm: Float(clip)) }
+            GradMode.withNoGrad { optimizer.step() }
+            model.zeroGrad()
+        }
+        func inferenceStep() { _ = GradMode.withNoGrad { model(features, mask: mask) } }
+
+        model.train()
+        _ = measure(steps: options.warmup, trainStep)
+        let train = measure(steps: options.steps, trainStep)
+        model.eval()
+        _ = measure(steps: options.warmup, inferenceStep)
+        let inference = measure(steps: options.steps, inferenceStep)
+
+        func phase(_ m: (samples: [Double], flops: Double), modelFlops: Double) -> SpeedPhase {
+            let timing = Timing(m.samples)
+            let gflops = m.flops / (timing.medianMs / 1000) / 1e9
+            return SpeedPhase(timing: timing, framesPerSecond: frameCount / (timing.medianMs / 1000), measuredFlopsPerStep: m.flops,
+                              modelFlopsPerStep: modelFlops, achievedGflops: gflops,
+                              fractionOfSgemmPeak: sgemmPeakGflops > 0 ? gflops / sgemmPeakGflops : 0)
+        }
+        return SpeedResult(model: model.name, variant: variant, size: size, parameters: model.parameterCount,
+                           batch: options.batch, frames: options.frames, threads: Threading.count, steps: options.steps,
+                           train: phase(train, modelFlops: 3 * forwardFlops), inference: phase(inference, modelFlops: forwardFlops),
+                           peakTensorBytes: Accounting.peakBytes, peakResidentBytes: peakResidentBytes(),
+                           sgemmPeakGflops: sgemmPeakGflops)
+    }
+
+    public static func table(_ results: [SpeedResult]) -> String {
+        var lines = ["| model | size | batch x frames | threads | train ms/step (median, IQR) | train frames/s | train GFLOP/s (% peak) | "
+                     + "infer ms/step (median, IQR) | infer frames/s | FLOPs/step train (measured / model) | peak tensor MiB | peak RSS MiB |",
+                     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in results {
+            func pct(_ p: SpeedPhase) -> String { String(format: "%.2f (%.1f%%)", p.achievedGflops, p.fractionOfSgemmPeak * 100) }
+            lines.append("| \(r.model) | \(r.size) | \(r.batch) x \(r.frames) | \(r.threads) | "
+                         + String(format: "%.1f, %.1f", r.train.timing.medianMs, r.train.timing.iqrMs) + " | "
+                         + String(format: "%.0f", r.train.framesPerSecond) + " | \(pct(r.train)) | "
+                         + String(format: "%.1f, %.1f", r.inference.timing.medianMs, r.inference.timing.iqrMs) + " | "
+                         + String(format: "%.0f", r.inference.framesPerSecond) + " | "
+                         + String(format: "%.3g / %.3g", r.train.measuredFlopsPerStep, r.train.modelFlopsPerStep) + " | "
+                         + String(format: "%.1f | %.1f |", Double(r.peakTensorBytes) / 1_048_576, Double(r.peakResidentBytes) / 1_048_576))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

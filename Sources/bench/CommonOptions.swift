@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Models
+import VideoData
+
+extension ModelVariant: ExpressibleByArgument {}
+extension ModelSize: ExpressibleByArgument {}
+
+/// Where the videos come from.
+struct DataOptions: ParsableArguments {
+    @Option(help: "An MR.HiSum or eccv16 (TVSum/SumMe) h5 file. Default: the synthetic stand-in from the cache.")
+    var data: String?
+
+    @Option(help: "The split JSON (default: mr_hisum_split.json beside --data).")
+    var split: String?
+
+    @Option(help: "Which split of a 5-split eccv16 split file (from 0).")
+    var splitIndex: Int = 0
+
+    @Option(help: "Seed of the synthetic set used when --data is not given.")
+    var syntheticSeed: UInt64 = SyntheticConfig.default.seed
+
+    func source(progress: ProgressReporter) throws -> DataSource {
+        if let data { return DataSource.user(data: data, split: split, splitIndex: splitIndex) }
+        if split != nil { throw ValidationError("--split needs --data") }
+        return try DataSource.synthetic(seed: syntheticSeed, log: progress.log)
+    }
+}
+
+/// What to build and how to run it.
+struct RunOptions: ParsableArguments {
+    @Option(help: "Model variant: report (the seed report's architecture and schedule) or paper (the authors').")
+    var variant: ModelVariant = .report
+
+    @Option(help: "Model widths: paper (published) or small (hidden widths / 4, for CPUs and CI).")
+    var size: ModelSize = .paper
+
+    @Option(help: "Seed for initialisation, dropout and batch order.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for matrix products and parallel loops (1 is fully deterministic).")
+    var threads: Int = 1
+
+    @Option(help: "Results root; each run makes a new folder in it.")
+    var out: String = "results"
+
+    @Flag(help: "Print the machine-readable summary (JSON) on stdout.")
+    var json = false
+
+    @Flag(help: "Only errors on stderr.")
+    var quiet = false
+}
+
+/// Overrides of published schedule values; each one is recorded in run.json as an override.
+struct ScheduleOverrideOptions: ParsableArguments {
+    @Option(help: "Override the number of epochs (recorded as an override).")
+    var epochs: Int?
+    @Option(help: "Override the batch size in videos.")
+    var batchSize: Int?
+    @Option(help: "Override gradient accumulation steps.")
+    var gradientAccumulation: Int?
+    @Option(help: "Override the peak learning rate.")
+    var lr: Double?
+    @Option(help: "Override the weight decay.")
+    var weightDecay: Double?
+    @Option(help: "Override the gradient clipping norm.")
+    var clip: Double?
+    @Option(help: "Override the dropout probability.")
+    var dropout: Double?
+    @Option(help: "Override early-stopping patience (epochs without a better validation Spearman).")
+    var patience: Int?
+    @Option(help: "Profile: 'ci' caps epochs at 3 and patience at 2 to keep CI short (recorded as overrides).")
+    var profile: String?
+    @Option(name: .customLong("option"), help: "A model option key=value (repeatable), e.g. --option kernel=5.")
+    var modelOptions: [String] = []
+
+    func overrides() throws -> ScheduleOverrides {
+        var o = ScheduleOverrides(epochs: epochs, batchSize: batchSize, gradientAccumulation: gradientAccumulation,
+                                  learningRate: lr, weightDecay: weightDecay, gradientClip: clip, dropout: dropout,
+                                  earlyStoppingPatience: patience)
+        switch profile {
+        case nil: break
+        case "ci":
+            o.epochs = o.epochs ?? 3
+            o.earlyStoppingPatience = o.earlyStoppingPatience ?? 2
+        case let other?:
+            throw ValidationError("unknown --profile '\(other)' (known: ci)")
+        }
+        return o
+    }
+
+    func options() throws -> [String: String] {
+        var out: [String: String] = [:]
+        for item in modelOptions {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--option '\(item)' is not key=value") }
+            out[parts[0]] = parts[1]
+        }
+        return out
+    }
+}
+
+func printJSON(_ data: Data) {
+    print(String(decoding: data, as: UTF8.self))
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Models
+
+/// Shared by `bench all` and `bench model`.
+func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunOptions, schedule: ScheduleOverrideOptions) throws {
+    for name in models where !ModelRegistry.names.contains(name) {
+        throw ModelError.unknownModel(name, known: ModelRegistry.names)
+    }
+    let progress = ProgressReporter(quiet: run.quiet)
+    InterruptHandling.install()
+    var options = SessionOptions(models: models)
+    options.variant = run.variant
+    options.size = run.size
+    options.seed = run.seed
+    options.threads = run.threads
+    options.overrides = try schedule.overrides()
+    options.modelOptions = try schedule.options()
+    options.data = data.data == nil ? nil : try data.source(progress: progress)
+    options.syntheticSeed = data.syntheticSeed
+    options.resultsRoot = URL(fileURLWithPath: run.out)
+    options.comparison = comparison
+    let result = try BenchSession.run(options, progress: progress)
+    if run.json {
+        let summary = result.summary ?? Summary(records: result.records, runIds: [result.runId])
+        printJSON(try JSONEncoder.bench.encode(summary))
+    }
+    for failure in result.failures { progress.log("FAILED \(failure.model): \(failure.message)") }
+    if result.interrupted {
+        FileHandle.standardError.write(Data("interrupted; what finished is in \(result.folder.path)\n".utf8))
+        throw ExitCode(130)
+    }
+    if !result.failures.isEmpty { throw ExitCode.failure }
+}
+
+extension JSONEncoder {
+    static var bench: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+}
+
+struct AllCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Train and test every registered model, one after another, then write the comparison.",
+        discussion: """
+        Writes results/<date>-<time>-all-<size>/ with one folder per model (run.json, curves.csv, predictions.h5, \
+        best.safetensors.zst) and summary.md / summary.csv / summary.json plus SVG charts. Each model runs its \
+        published schedule (see schedules.md); --epochs and the other schedule options override it for every model \
+        and are recorded as overrides. Example: bench all --size small
+        """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var common: RunOptions
+    @OptionGroup var schedule: ScheduleOverrideOptions
+    @Option(help: "Comma-separated subset of models (default: every registered model).")
+    var models: String?
+
+    func run() throws {
+        let names = models.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? ModelRegistry.names
+        guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
+        try runSession(models: names, comparison: true, data: data, run: common, schedule: schedule)
+    }
+}
+
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Train and test one model on its published schedule.",
+        discussion: "Example: bench model csta --size small --epochs 50 (the override is recorded in run.json).")
+
+    @Argument(help: "The model's registry name (logonet, csta, videosage, edsnet).")
+    var name: String
+    @OptionGroup var data: DataOptions
+    @OptionGroup var common: RunOptions
+    @OptionGroup var schedule: ScheduleOverrideOptions
+
+    func run() throws {
+        try runSession(models: [name], comparison: false, data: data, run: common, schedule: schedule)
+    }
+}

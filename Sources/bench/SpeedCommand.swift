@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Harness
+import Models
+import TensorCore
+
+struct SpeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speed",
+        abstract: "Time training steps (forward, backward, optimizer) and inference at fixed shapes on random input.",
+        discussion: """
+        After --warmup untimed steps, --steps steps are timed; reports the median and spread of ms/step, frames/s, \
+        FLOPs per step (counted by the tensor core and from the model's own formula) and achieved GFLOP/s against \
+        this machine's sgemm rate, and peak memory. Example: bench speed all --size small --batch 4 --frames 300
+        """)
+
+    @Argument(help: "A model name, or 'all'.")
+    var name: String
+    @Option(help: "Videos per step.") var batch: Int = 4
+    @Option(help: "Frames per video.") var frames: Int = 300
+    @Option(help: "Timed steps.") var steps: Int = 10
+    @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
+    @Option(help: "Feature width of the random input.") var inputDim: Int = 1024
+    @Option(help: "Model variant.") var variant: ModelVariant = .report
+    @Option(help: "Model widths.") var size: ModelSize = .paper
+    @Option(help: "Threads.") var threads: Int = 1
+    @Option(help: "Seed of the random input and the model.") var seed: UInt64 = 0
+    @Flag(help: "Print JSON on stdout.") var json = false
+
+    func validate() throws {
+        guard batch >= 1, frames >= 2, steps >= 1, warmup >= 0, threads >= 1 else {
+            throw ValidationError("need --batch >= 1, --frames >= 2, --steps >= 1, --warmup >= 0, --threads >= 1")
+        }
+    }
+
+    func run() throws {
+        Threading.setCount(threads)
+        let names = name == "all" ? ModelRegistry.names : [name]
+        guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
+        let peak = SgemmPeak.measure()
+        var results: [SpeedResult] = []
+        for model in names {
+            let built = try ModelRegistry.make(ModelSpec(name: model, variant: variant, size: size, inputDim: inputDim, seed: seed))
+            let options = SpeedOptions(batch: batch, frames: frames, steps: steps, warmup: warmup, seed: seed)
+            results.append(SpeedBenchmark.run(built, variant: variant.rawValue, size: size.rawValue, options: options, sgemmPeakGflops: peak))
+        }
+        if json {
+            printJSON(try JSONEncoder.bench.encode(results))
+        } else {
+            print(String(format: "sgemm peak (1024^3, %d threads): %.1f GFLOP/s", threads, peak))
+            print(SpeedBenchmark.table(results))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TensorCore
+@testable import Harness
+
+struct MeasurementTests {
+    /// Quantiles by linear interpolation, as numpy.percentile's default: for [1, 2, 4, 8, 100]
+    /// median 4, q25 2, q75 8.
+    @Test func timingMedianAndSpread() {
+        let t = Timing([8, 1, 100, 4, 2])
+        #expect(t.medianMs == 4 && t.minMs == 1 && t.maxMs == 100 && t.iqrMs == 6)
+        #expect(Timing([1, 2, 3, 4]).medianMs == 2.5)
+        #expect(Timing([1, 2, 3, 4]).iqrMs == 1.5)
+    }
+
+    @Test func speedBenchmarkCountsTheModelsFlops() {
+        let model = TestData.tinyModel(dropout: 0)
+        let result = SpeedBenchmark.run(model, variant: "report", size: "small",
+                                        options: SpeedOptions(batch: 2, frames: 10, steps: 3, warmup: 1), sgemmPeakGflops: 100)
+        // The tensor core's count of an inference step is the model's own formula for its two Linear layers.
+        // The global counter also sees tests running beside this one, so it can only be larger (exact
+        // once the task-local Accounting.countingFlops scope is used here).
+        #expect(result.inference.measuredFlopsPerStep >= result.inference.modelFlopsPerStep)
+        #expect(result.inference.modelFlopsPerStep == 20 * Double(2 * 16 * 8 + 2 * 8))
+        #expect(result.train.measuredFlopsPerStep > result.inference.measuredFlopsPerStep)
+        #expect(result.train.timing.medianMs > 0 && result.train.framesPerSecond > 0 && result.peakTensorBytes > 0)
+        #expect(SpeedBenchmark.table([result]).contains("| tiny | small | 2 x 10 |"))
+    }
+
+    @Test func sgemmPeakAndResidentSetArePlausible() {
+        let peak = SgemmPeak.measure(size: 256, repeats: 2)
+        #expect(peak > 0.1 && peak < 1e5)
+        #expect(peakResidentBytes() > 1 << 20)
+    }
+
+    @Test func runFolderNamesAreNeverReused() throws {
+        let root = try TestData.temporaryDirectory("folders")
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        let a = try RunFolder.create(in: root, what: "all small", date: date)
+        let b = try RunFolder.create(in: root, what: "all small", date: date)
+        #expect(a.id.hasSuffix("-all-small") && b.id == a.id + "-2")
+    }
+
+    @Test func chartsAreWellFormedEvenWithMissingValues() throws {
+        let svg = Charts.lines(title: "a < b", xLabel: "epoch", yLabel: "rho", series: [("m", [nil, 0.1, nil, 0.3]), ("n", [])])
+        let url = try TestData.temporaryDirectory("svg").appendingPathComponent("c.svg")
+        try Data(svg.utf8).write(to: url)
+        #expect(RunFilesTests.isWellFormedXML(url))
+        #expect(svg.contains("a &lt; b"))
+        let bars = Charts.bars(title: "t", yLabel: "y", groups: [("m", [0, 0])], seriesNames: ["a", "b"])
+        #expect(!bars.contains("nan") && !bars.contains("inf"))
+    }
+}
+
+struct MachineInfoTests {
+    /// /proc/self/maps of a test process is many pages long; the BLAS line sits beyond the first page.
+    @Test func machineRecordNamesTheMappedOpenBLAS() throws {
+        #expect(try #require(readSystemFile("/proc/self/maps")).count > 4096)
+        let machine = MachineInfo.current(threads: 1)
+        #expect(machine.blas.hasPrefix("OpenBLAS (") && machine.blas.contains("openblas"))
+        #expect(machine.cores >= 1 && machine.memoryBytes > 0 && machine.cpu != "")
+    }
+}
