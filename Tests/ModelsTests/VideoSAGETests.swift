@@ -88,8 +88,12 @@ struct VideoSAGETests {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = VideoSAGE.chainGraphCoefficients(mask: Tensor([0, 1, 1], shape: [1, 3]))
         }
+        #if DEBUG   // optimised builds drop precondition messages
         let message = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(message.contains("videosage: mask row 0 is not right-padded"))
+        #else
+        _ = result
+        #endif
     }
 
     @Test func flopCountMatchesTheCore() {
