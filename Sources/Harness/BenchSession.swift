@@ -56,6 +56,7 @@ public enum BenchSession {
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
                      + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
         Threading.setCount(options.threads)
+        if let warning = MachineInfo.blasWarning { progress.log("WARNING: " + warning) }
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
         if peak > 0 { progress.log(String(format: "sgemm peak (1024^3, %d threads): %.1f GFLOP/s", options.threads, peak)) }
 

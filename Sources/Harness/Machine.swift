@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// The machine a run ran on, for the record.
@@ -27,16 +28,31 @@ public struct MachineInfo: Codable, Sendable {
         return "unknown"
     }
 
-    /// The OpenBLAS shared library this process mapped (its file name carries the version).
+    /// The OpenBLAS shared library this process mapped (its file name carries the version) and the
+    /// kernel set it chose for this CPU.
     static func blasLibrary() -> String {
-        guard let maps = readSystemFile("/proc/self/maps") else { return "OpenBLAS" }
-        for line in maps.split(separator: "\n") where line.contains("openblas") {
-            if let path = line.split(separator: " ").last {
-                let resolved = URL(fileURLWithPath: String(path)).resolvingSymlinksInPath().lastPathComponent
-                return "OpenBLAS (\(resolved))"
-            }
+        var library = "unknown library"
+        if let maps = readSystemFile("/proc/self/maps"),
+           let line = maps.split(separator: "\n").first(where: { $0.contains("openblas") }),
+           let path = line.split(separator: " ").last {
+            library = URL(fileURLWithPath: String(path)).resolvingSymlinksInPath().lastPathComponent
         }
-        return "OpenBLAS"
+        return "OpenBLAS (\(library), core \(blasCore))"
+    }
+
+    /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...); "Prescott" is its generic fallback.
+    public static var blasCore: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// A warning when OpenBLAS fell back to its generic kernels on a CPU with AVX2 (common in virtual
+    /// machines, whose CPU model it does not recognise): matrix products are then several times slower.
+    public static var blasWarning: String? {
+        guard blasCore.lowercased() == "prescott", let flags = readSystemFile("/proc/cpuinfo"), flags.contains(" avx2") else { return nil }
+        let suggestion = flags.contains(" avx512f") ? "SkylakeX" : "Haswell"
+        return "OpenBLAS runs its generic Prescott kernels on this AVX2 CPU; matrix products are several times slower. "
+            + "Run with OPENBLAS_CORETYPE=\(suggestion) in the environment for the CPU's own kernels."
     }
 
     static var toolchain: String {

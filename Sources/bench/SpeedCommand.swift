@@ -37,6 +37,7 @@ struct SpeedCommand: ParsableCommand {
         Threading.setCount(threads)
         let names = name == "all" ? ModelRegistry.names : [name]
         guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
+        if let warning = MachineInfo.blasWarning { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
         let peak = SgemmPeak.measure()
         var results: [SpeedResult] = []
         for model in names {
@@ -47,7 +48,7 @@ struct SpeedCommand: ParsableCommand {
         if json {
             printJSON(try JSONEncoder.bench.encode(results))
         } else {
-            print(String(format: "sgemm peak (1024^3, %d threads): %.1f GFLOP/s", threads, peak))
+            print(String(format: "sgemm peak (1024^3, %d threads, OpenBLAS core %@): %.1f GFLOP/s", threads, MachineInfo.blasCore, peak))
             print(SpeedBenchmark.table(results))
         }
     }

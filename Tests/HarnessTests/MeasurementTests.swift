@@ -57,7 +57,8 @@ struct MachineInfoTests {
     @Test func machineRecordNamesTheMappedOpenBLAS() throws {
         #expect(try #require(readSystemFile("/proc/self/maps")).count > 4096)
         let machine = MachineInfo.current(threads: 1)
-        #expect(machine.blas.hasPrefix("OpenBLAS (") && machine.blas.contains("openblas"))
+        #expect(machine.blas.hasPrefix("OpenBLAS (") && machine.blas.contains("openblas") && machine.blas.contains("core \(MachineInfo.blasCore)"))
+        #expect(MachineInfo.blasCore != "unknown" && !MachineInfo.blasCore.isEmpty)
         #expect(machine.cores >= 1 && machine.memoryBytes > 0 && machine.cpu != "")
     }
 }
