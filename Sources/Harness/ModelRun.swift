@@ -131,7 +131,9 @@ public enum ModelRun {
             return record
         }
 
-        let predictor = SplitPredictor(batchSize: max(schedule.batchSize, 16))
+        // One video at a time: the convolutions of LoGoNet, CSTA and EDSNet read padded frames, so batched
+        // evaluation would make a video's scores depend on its batch.
+        let predictor = SplitPredictor(batchSize: 1)
         let tested = try predictor.evaluate(model, dataset: data.dataset, keys: data.dataset.split.test)
         record.test = tested.evaluation
         let writer = try PredictionsWriter(destination: folder.appendingPathComponent(predictionsFileName))

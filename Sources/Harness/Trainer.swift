@@ -71,7 +71,9 @@ public struct Trainer {
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: dataset.fileURL.path) }
         let loader = try BatchLoader(dataset: dataset, keys: split.train, batchSize: schedule.batchSize, shuffle: true, seed: seed)
         let step = TrainingStep(model: model, schedule: schedule)
-        let predictor = SplitPredictor(batchSize: max(schedule.batchSize, 16))
+        // One video at a time: the convolutions of LoGoNet, CSTA and EDSNet read padded frames, so batched
+        // evaluation would make a video's scores depend on its batch.
+        let predictor = SplitPredictor(batchSize: 1)
         let hasValidation = !split.val.isEmpty
 
         var outcome = TrainingOutcome(

@@ -39,8 +39,8 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Seed for initialisation, dropout and batch order.")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for matrix products and parallel loops (1 is fully deterministic).")
-    var threads: Int = 1
+    @Option(help: "Threads for matrix products and parallel loops (default: this machine's cores). A run is reproducible for the same seed and thread count.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Results root; each run makes a new folder in it.")
     var out: String = "results"

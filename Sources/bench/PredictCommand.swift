@@ -28,8 +28,8 @@ struct PredictCommand: ParsableCommand {
     var variant: ModelVariant?
     @Option(help: "Model widths (default: the checkpoint's metadata, else paper).")
     var size: ModelSize?
-    @Option(help: "Threads.")
-    var threads: Int = 1
+    @Option(help: "Threads (default: this machine's cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var data: DataOptions
     @Flag(help: "Print the metrics as JSON on stdout.")
     var json = false

@@ -23,7 +23,7 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Feature width of the random input.") var inputDim: Int = 1024
     @Option(help: "Model variant.") var variant: ModelVariant = .report
     @Option(help: "Model widths.") var size: ModelSize = .paper
-    @Option(help: "Threads.") var threads: Int = 1
+    @Option(help: "Threads (default: this machine's cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Seed of the random input and the model.") var seed: UInt64 = 0
     @Flag(help: "Print JSON on stdout.") var json = false
 
