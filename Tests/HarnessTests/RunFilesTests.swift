@@ -109,15 +109,14 @@ import FoundationXML
         let before = try Self.snapshot(earlier.folder)
         #expect(before.count > 5)
 
-        // Forward calls per epoch: 6 training batches + 1 validation batch. Call 10 is the 3rd training
-        // step of epoch 2, where a real SIGINT goes to this process. It is sent to the process (test
+        // 6 training batches per epoch: training call 9 is the 3rd training step of epoch 2, where a real SIGINT goes to this process. It is sent to the process (test
         // threads block signals), so the hook waits until the handler has run.
         InterruptHandling.install()
         InterruptHandling.request.clear()
         defer { InterruptHandling.request.clear() }
         let options = Self.options(data, results: results, epochs: 5) { model in
             model.onForward = { call in
-                guard call == 10 else { return }
+                guard call == 9 else { return }
                 kill(getpid(), SIGINT)
                 let deadline = Date().addingTimeInterval(5)
                 while !InterruptHandling.request.isRequested && Date() < deadline { usleep(1000) }

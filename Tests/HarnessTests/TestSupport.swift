@@ -15,9 +15,11 @@ final class TinyModel: SummaryModel {
     let dropout: Float
     let random: RandomSource
     /// Forward calls (training and evaluation) so far, from 1.
-    var calls = 0
+    /// Forward calls in training mode (evaluation calls, one per video, are not counted).
+    var trainingCalls = 0
     /// Training forward calls whose output is replaced by NaN.
     var nanOnTrainingCalls: Set<Int> = []
+    /// Called with the training call's number before each training forward.
     var onForward: ((Int) -> Void)?
 
     init(spec: ModelSpec, hidden: Int = 8) {
@@ -33,12 +35,14 @@ final class TinyModel: SummaryModel {
     var children: [(String, any Module)] { [("first", first), ("second", second)] }
 
     func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
-        calls += 1
-        onForward?(calls)
+        if isTraining {
+            trainingCalls += 1
+            onForward?(trainingCalls)
+        }
         let b = features.shape[0], t = features.shape[1]
         let hidden = first(features).relu().dropout(dropout, training: isTraining, rng: random)
         var scores = second(hidden).reshaped([b, t]).sigmoid()
-        if isTraining && nanOnTrainingCalls.contains(calls) { scores = scores * Float.nan }
+        if isTraining && nanOnTrainingCalls.contains(trainingCalls) { scores = scores * Float.nan }
         return scores
     }
 
