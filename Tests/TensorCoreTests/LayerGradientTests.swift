@@ -101,3 +101,38 @@ import Testing
         }
     }
 }
+
+@Suite("Edge-list aggregation") struct EdgeListAggregationTests {
+    // Frames at most 2 apart (self-loops included) over 5 nodes, as the graph models build them.
+    static let edges: [(Int, Int)] = (0..<5).flatMap { i in (-2...2).compactMap { d in (0..<5).contains(i + d) ? (i + d, i) : nil } }
+
+    @Test func meanAndMaxGradients() {
+        let sources = Self.edges.map(\.0), targets = Self.edges.map(\.1)
+        checkGradients([randomTensor([5, 3], seed: 40)]) {
+            $0[0].aggregateNeighbours(sources: sources, targets: targets, nodes: 5, reduction: .mean)
+        }
+        // Distinct values far apart relative to the step, so the arg-max does not change under perturbation.
+        let distinct = Tensor((0..<15).map { Float(($0 * 7) % 15) * 0.1 }, shape: [5, 3])
+        checkGradients([distinct], step: 1e-3) {
+            $0[0].aggregateNeighbours(sources: sources, targets: targets, nodes: 5, reduction: .max)
+        }
+    }
+
+    @Test func valuesAgainstBruteForce() {
+        let x = randomTensor([5, 3], seed: 41)
+        let v = x.values
+        let sources = Self.edges.map(\.0), targets = Self.edges.map(\.1)
+        let mean = x.aggregateNeighbours(sources: sources, targets: targets, nodes: 6, reduction: .mean).values
+        let max = x.aggregateNeighbours(sources: sources, targets: targets, nodes: 6, reduction: .max).values
+        for i in 0..<5 {
+            let neighbours = Self.edges.filter { $0.1 == i }.map(\.0)
+            for j in 0..<3 {
+                let xs = neighbours.map { v[$0 * 3 + j] }
+                #expect(abs(mean[i * 3 + j] - xs.reduce(0, +) / Float(xs.count)) < 1e-6)
+                #expect(max[i * 3 + j] == xs.max()!)
+            }
+        }
+        // Node 5 has no incoming edge: zeros.
+        #expect(Array(mean[15..<18]) == [0, 0, 0] && Array(max[15..<18]) == [0, 0, 0])
+    }
+}

@@ -43,3 +43,59 @@ extension Tensor {
         }
     }
 }
+
+/// How an edge-list aggregation combines the messages arriving at a node.
+public enum NeighbourReduction: Sendable {
+    case mean, max
+}
+
+extension Tensor {
+    /// Aggregation over an edge list (the graph models' message passing): for x (N, C) and edges
+    /// (source[e] -> target[e]), out[i] = mean or max of x[source[e]] over the edges with target[e] == i.
+    /// A node with no incoming edge gets zeros (as PyTorch Geometric's scatter). The gradient of max goes
+    /// to the first source that attains the maximum, per channel.
+    public func aggregateNeighbours(sources: [Int], targets: [Int], nodes: Int, reduction: NeighbourReduction) -> Tensor {
+        checkArgument(rank == 2 && sources.count == targets.count,
+                      "aggregateNeighbours: needs x (N, C) and one target per source, got \(shape), \(sources.count) sources, \(targets.count) targets")
+        let (n, c) = (shape[0], shape[1])
+        for (s, t) in zip(sources, targets) {
+            checkArgument(s >= 0 && s < n && t >= 0 && t < nodes,
+                          "aggregateNeighbours: edge \(s) -> \(t) outside \(n) source nodes / \(nodes) target nodes")
+        }
+        var degree = [Int](repeating: 0, count: nodes)
+        for t in targets { degree[t] += 1 }
+        let out = Tensor(zeros: [nodes, c])
+        let px = storage.pointer, po = out.storage.pointer
+        // For max: the source node that won each (target, channel), -1 where there is no edge.
+        var winner = [Int32](repeating: -1, count: reduction == .max ? nodes * c : 0)
+        for (s, t) in zip(sources, targets) {
+            let src = px + s * c, dst = po + t * c
+            switch reduction {
+            case .mean:
+                let w = 1 / Float(degree[t])
+                for j in 0..<c { dst[j] += w * src[j] }
+            case .max:
+                for j in 0..<c where winner[t * c + j] < 0 || src[j] > dst[j] {
+                    dst[j] = src[j]
+                    winner[t * c + j] = Int32(s)
+                }
+            }
+        }
+        return out.recorded(from: [self]) { g in
+            let gx = Tensor(zeros: [n, c])
+            let pg = g.storage.pointer, pgx = gx.storage.pointer
+            switch reduction {
+            case .mean:
+                for (s, t) in zip(sources, targets) {
+                    let w = 1 / Float(degree[t])
+                    for j in 0..<c { pgx[s * c + j] += w * pg[t * c + j] }
+                }
+            case .max:
+                for i in 0..<(nodes * c) where winner[i] >= 0 {
+                    pgx[Int(winner[i]) * c + i % c] += pg[i]
+                }
+            }
+            return [gx]
+        }
+    }
+}
