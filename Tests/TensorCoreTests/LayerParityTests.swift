@@ -192,9 +192,9 @@ struct Fixture {
     }
 
     @Test(arguments: [
-        ("schedule_logonet_report", LearningRateSchedule.warmupCosine(peak: 1e-4, warmupEpochs: 10, totalEpochs: 50, minLR: 1e-7)),
-        ("schedule_csta_report", .warmupCosine(peak: 3e-4, warmupEpochs: 3, totalEpochs: 50, minLR: 1e-7)),
-        ("schedule_videosage_report", .warmupCosine(peak: 5e-4, warmupEpochs: 5, totalEpochs: 50, minLR: 1e-7)),
+        ("schedule_logonet_report", LearningRateSchedule.warmupCosine(peak: 1e-4, warmupEpochs: 10, totalEpochs: 50, minLearningRate: 1e-7)),
+        ("schedule_csta_report", .warmupCosine(peak: 3e-4, warmupEpochs: 3, totalEpochs: 50, minLearningRate: 1e-7)),
+        ("schedule_videosage_report", .warmupCosine(peak: 5e-4, warmupEpochs: 5, totalEpochs: 50, minLearningRate: 1e-7)),
         ("schedule_fixed", .fixed(lr: 5e-5)),
         ("schedule_step", .step(lr: 1e-3, stepSize: 10, gamma: 0.5)),
         ("schedule_exponential", .exponential(lr: 1e-3, gamma: 0.95)),
