@@ -5,7 +5,11 @@ enum FastMath {
     @inline(__always) static func exp(_ x: Float) -> Float {
         let clamped = Swift.min(Swift.max(x, -87.3), 88.7)
         // x = n ln2 + r with |r| <= ln2 / 2 (Cody-Waite split of ln2), e^r by its Taylor polynomial.
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        // Adding 1.5 x 2^23 rounds to an integer in the low mantissa bits: n without a (checked, scalar)
+        // float-to-int conversion.
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
+        let integer = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
         let r = (clamped - n * 0.693_145_751_953_125) - n * 1.428_606_765_330_187_045e-6
         var p: Float = 1.0 / 5040
         p = p * r + 1.0 / 720
@@ -16,9 +20,9 @@ enum FastMath {
         p = p * r + 1
         p = p * r + 1
         // 2^n built in the exponent field, in two halves so n = 128 or -126 stays finite.
-        let half = Int32(n) >> 1
-        let a = Float(bitPattern: UInt32(bitPattern: (half + 127) << 23))
-        let b = Float(bitPattern: UInt32(bitPattern: (Int32(n) - half + 127) << 23))
+        let half = integer &>> 1
+        let a = Float(bitPattern: UInt32(bitPattern: (half &+ 127) &<< 23))
+        let b = Float(bitPattern: UInt32(bitPattern: (integer &- half &+ 127) &<< 23))
         return p * a * b
     }
 
