@@ -81,3 +81,26 @@ private func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     precondition(a.count == b.count, "maxAbsDifference: \(a.count) vs \(b.count) values")
     return zip(a, b).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
 }
+
+/// The channels-last temporal convolution against conv1d on the transposed tensor, and finite differences.
+@Suite("Channels-last 1-D convolution") struct TemporalConvolutionTests {
+    @Test(arguments: [([2, 7, 3], [4, 3, 3], 1), ([3, 5, 2], [3, 2, 5], 2), ([1, 6, 4], [2, 4, 3], 0), ([2, 3, 2], [2, 2, 5], 2)])
+    func matchesConv1dOnTheTransposedInput(_ input: [Int], _ weightShape: [Int], _ padding: Int) {
+        let x = randomTensor(input, seed: 3), w = randomTensor(weightShape, seed: 4), b = randomTensor([weightShape[0]], seed: 5)
+        let inputs = [x, w, b]
+        func run(_ f: ([Tensor]) -> Tensor) -> [[Float]] {
+            for t in inputs { t.requiresGrad = true; t.grad = nil }
+            let y = f(inputs)
+            y.backward(seed: uniformTensor(y.shape, -1, 1, seed: 6))
+            defer { for t in inputs { t.requiresGrad = false; t.grad = nil } }
+            return [y.values] + inputs.map { $0.grad!.values }
+        }
+        let expected = run { $0[0].permuted([0, 2, 1]).conv1d(weight: $0[1], bias: $0[2], padding: padding).permuted([0, 2, 1]) }
+        let actual = run { $0[0].conv1dChannelsLast(weight: $0[1], bias: $0[2], padding: padding) }
+        for (a, e) in zip(actual, expected) {
+            #expect(a.count == e.count)
+            #expect(maxAbsDifference(a, e) <= 1e-5 * Swift.max(1, e.map(abs).max() ?? 0))
+        }
+        checkGradients(inputs) { $0[0].conv1dChannelsLast(weight: $0[1], bias: $0[2], padding: padding) }
+    }
+}
