@@ -82,9 +82,16 @@ public final class CSTA: SummaryModel {
         c = dropout(bn1(conv1(c)).relu())
         c = dropout(bn2(conv2(c)).relu())
         c = dropout(bn3(conv3(c)).relu())                                   // (B, C3, T, P)
+        // Both uses of c go through its mean over the last axis, and the 1x1 attention conv is linear per
+        // position, so it commutes with that mean: apply it to the (B, T, C3) means instead of the full
+        // (B, C3, T, P) tensor (same result; no full-size conv output or gradient).
+        let pooled = c.mean(axis: 3).permuted([0, 2, 1])                                 // (B, T, C3)
+        let c3 = config.channels[2]
+        var logits = pooled.matmul(attentionConv.weight.reshaped([1, c3]), transposeOther: true)   // (B, T, 1)
+        if let bias = attentionConv.bias { logits = logits + bias }
         // The softmax over T includes padded positions, as the reference does.
-        let attention = attentionConv(c).mean(axis: 3).reshaped([b, t]).softmax()
-        let h = c.mean(axis: 3).permuted([0, 2, 1]) * attention.reshaped([b, t, 1])   // (B, T, C3)
+        let attention = logits.reshaped([b, t]).softmax()
+        let h = pooled * attention.reshaped([b, t, 1])                                   // (B, T, C3)
         return scoreNet(h) * mask
     }
 

@@ -123,8 +123,12 @@ final class MixerBlock: Module {
     func callAsFunction(_ h: Tensor) -> Tensor {
         // Token mixing: each frame normalised over its H channels (no affine parameters), then convolved
         // over time with the channels as Conv1d's input channels.
-        let t = h.layerNorm(weight: nil, bias: nil).permuted([0, 2, 1])                  // (B, H, T)
-        let mixed = dropout(tokenConvOut(dropout(tokenConvIn(t).gelu()))).permuted([0, 2, 1])
+        // The convolutions run on the (B, T, channels) layout directly: the same Conv1d weights and
+        // results as convolving the transposed (B, H, T) tensor, without the transposing copies.
+        let t = h.layerNorm(weight: nil, bias: nil)                                        // (B, T, H)
+        let inner = t.conv1dChannelsLast(weight: tokenConvIn.weight, bias: tokenConvIn.bias, padding: tokenConvIn.padding)
+        let mixed = dropout(dropout(inner.gelu()).conv1dChannelsLast(weight: tokenConvOut.weight, bias: tokenConvOut.bias,
+                                                                    padding: tokenConvOut.padding))
         let h1 = h + mixed
         let c = dropout(channelOut(dropout(channelIn(channelNorm(h1)).gelu())))
         return h1 + c

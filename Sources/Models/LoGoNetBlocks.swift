@@ -53,8 +53,14 @@ final class LoGoNetLocalPath: Module {
         let xp = featureProj(x)                                             // (B, T, H)
         var c = conv1(xp.reshaped([b, 1, t, xp.shape[2]]))                  // (B, H/2, T, H)
         c = dropout(bn1(c).gelu())
-        c = bn2(conv2(c))                                                   // (B, H, T, H)
-        return dropout((c.mean(axis: 1) + xp).gelu())
+        // mean_channels(bn2(conv2(c))) without the (B, H, T, H) conv output: batch norm is affine per
+        // channel, so the channel mean is a single-channel convolution whose batch statistics come from
+        // the moments of c (TensorCore's columnConvBatchNormChannelMean; same values and gradients).
+        let m = c.columnConvBatchNormChannelMean(weight: conv2.weight, bias: conv2.bias, padding: conv2.padding.0,
+                                                 bnWeight: bn2.weight, bnBias: bn2.bias, runningMean: bn2.runningMean,
+                                                 runningVar: bn2.runningVar, training: bn2.isTraining,
+                                                 momentum: bn2.momentum, eps: bn2.eps)   // (B, T, H)
+        return dropout((m + xp).gelu())
     }
 }
 

@@ -9,24 +9,45 @@ struct ConvGeometry {
     var isColumnKernel: Bool { kw == 1 && strideH == 1 && strideW == 1 && padW == 0 }
 }
 
-/// Unfolds one image (C, H, W) into columns (C*KH*KW, OH*OW).
+/// Columns xx of a kernel tap at horizontal offset j that read inside the image: [lo, hi).
+@inline(__always)
+private func validColumns(_ g: ConvGeometry, tap j: Int) -> (lo: Int, hi: Int) {
+    let offset = j * g.dilW - g.padW
+    if g.strideW != 1 {
+        let lo = offset >= 0 ? 0 : (-offset + g.strideW - 1) / g.strideW
+        let hi = g.w - 1 - offset < 0 ? 0 : Swift.min(g.outW, (g.w - 1 - offset) / g.strideW + 1)
+        return (lo, Swift.max(lo, hi))
+    }
+    let lo = Swift.min(g.outW, Swift.max(0, -offset)), hi = Swift.max(lo, Swift.min(g.outW, g.w - offset))
+    return (lo, hi)
+}
+
+/// Unfolds one image (C, H, W) into columns (C*KH*KW, OH*OW). Channels run in parallel; unit-stride rows
+/// are one block copy between zeroed edges.
 func im2colKernel(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
     let oh = g.outH, ow = g.outW
-    for c in 0..<g.c {
-        for i in 0..<g.kh {
-            for j in 0..<g.kw {
-                let row = col + ((c * g.kh + i) * g.kw + j) * oh * ow
-                for y in 0..<oh {
-                    let iy = y * g.strideH - g.padH + i * g.dilH
-                    let dst = row + y * ow
-                    if iy < 0 || iy >= g.h {
-                        dst.update(repeating: 0, count: ow)
-                        continue
-                    }
-                    let src = x + (c * g.h + iy) * g.w
-                    for xx in 0..<ow {
-                        let ix = xx * g.strideW - g.padW + j * g.dilW
-                        dst[xx] = (ix >= 0 && ix < g.w) ? src[ix] : 0
+    parallelChunks(g.c, grain: Swift.max(1, 16_384 / Swift.max(g.kh * g.kw * oh * ow, 1))) { c0, c1 in
+        for c in c0..<c1 {
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    let row = col + ((c * g.kh + i) * g.kw + j) * oh * ow
+                    let (lo, hi) = validColumns(g, tap: j)
+                    let offset = j * g.dilW - g.padW
+                    for y in 0..<oh {
+                        let iy = y * g.strideH - g.padH + i * g.dilH
+                        let dst = row + y * ow
+                        if iy < 0 || iy >= g.h || hi <= lo {
+                            dst.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let src = x + (c * g.h + iy) * g.w
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
+                        if g.strideW == 1 {
+                            (dst + lo).update(from: src + lo + offset, count: hi - lo)
+                        } else {
+                            for xx in lo..<hi { dst[xx] = src[xx * g.strideW + offset] }
+                        }
                     }
                 }
             }
@@ -34,21 +55,27 @@ func im2colKernel(_ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>,
     }
 }
 
-/// Adds columns (C*KH*KW, OH*OW) back into one image gradient (C, H, W).
+/// Adds columns (C*KH*KW, OH*OW) back into one image gradient (C, H, W), channels in parallel.
 func col2imKernel(_ col: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
     let oh = g.outH, ow = g.outW
-    for c in 0..<g.c {
-        for i in 0..<g.kh {
-            for j in 0..<g.kw {
-                let row = col + ((c * g.kh + i) * g.kw + j) * oh * ow
-                for y in 0..<oh {
-                    let iy = y * g.strideH - g.padH + i * g.dilH
-                    if iy < 0 || iy >= g.h { continue }
-                    let dst = gx + (c * g.h + iy) * g.w
-                    let src = row + y * ow
-                    for xx in 0..<ow {
-                        let ix = xx * g.strideW - g.padW + j * g.dilW
-                        if ix >= 0 && ix < g.w { dst[ix] += src[xx] }
+    parallelChunks(g.c, grain: Swift.max(1, 16_384 / Swift.max(g.kh * g.kw * oh * ow, 1))) { c0, c1 in
+        for c in c0..<c1 {
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    let row = col + ((c * g.kh + i) * g.kw + j) * oh * ow
+                    let (lo, hi) = validColumns(g, tap: j)
+                    let offset = j * g.dilW - g.padW
+                    for y in 0..<oh {
+                        let iy = y * g.strideH - g.padH + i * g.dilH
+                        if iy < 0 || iy >= g.h { continue }
+                        let dst = gx + (c * g.h + iy) * g.w
+                        let src = row + y * ow
+                        if g.strideW == 1 {
+                            let d = dst + offset
+                            for xx in lo..<hi { d[xx] += src[xx] }
+                        } else {
+                            for xx in lo..<hi { dst[xx * g.strideW + offset] += src[xx] }
+                        }
                     }
                 }
             }

@@ -31,7 +31,20 @@ func sgemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
            _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
            beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
     Accounting.addFlops(2 * m * n * k)
-    if m == 0 || n == 0 || k == 0 { return }
+    gemmUncounted(transA, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: beta, c, ldc: ldc)
+}
+
+/// `sgemm` without FLOP accounting, for kernels that count their own useful FLOPs (a product that also
+/// multiplies padding zeros).
+@inline(__always)
+func gemmUncounted(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int,
+                   _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                   beta: Float, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if beta != 1 { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
+        return
+    }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -37,27 +37,114 @@ func layerNormBackwardKernel(_ xhat: UnsafePointer<Float>, _ gxhat: UnsafePointe
     }
 }
 
-/// Per-channel mean and biased variance of x laid out as (outer, channels, inner), in double precision.
-func channelMomentsKernel(_ x: UnsafePointer<Float>, outer: Int, channels: Int, inner: Int) -> (mean: [Double], variance: [Double]) {
-    var mean = [Double](repeating: 0, count: channels)
-    var variance = [Double](repeating: 0, count: channels)
-    let n = Double(outer * inner)
-    for c in 0..<channels {
-        var s = 0.0
-        for o in 0..<outer {
-            let p = x + (o * channels + c) * inner
-            var acc: Float = 0
-            for i in 0..<inner { acc += p[i] }
-            s += Double(acc)
+/// x laid out as (outer, channels, inner), as batch norm sees (N, C, spatial...).
+struct ChannelLayout {
+    let outer, channels, inner: Int
+    var perChannel: Int { outer * inner }
+    func row(_ o: Int, _ c: Int) -> Int { (o * channels + c) * inner }
+}
+
+/// Per-channel mean and biased variance, two passes in double precision, channels in parallel.
+func channelMomentsKernel(_ x: UnsafePointer<Float>, _ l: ChannelLayout) -> (mean: [Double], variance: [Double]) {
+    var mean = [Double](repeating: 0, count: l.channels)
+    var variance = [Double](repeating: 0, count: l.channels)
+    let n = Double(l.perChannel)
+    mean.withUnsafeMutableBufferPointer { mp in
+        variance.withUnsafeMutableBufferPointer { vp in
+            let (pm, pv) = (mp.baseAddress!, vp.baseAddress!)
+            parallelChunks(l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.perChannel, 1))) { s, e in
+                for c in s..<e {
+                    var sum = 0.0
+                    for o in 0..<l.outer {
+                        let p = x + l.row(o, c)
+                        forChunks(l.inner) { s, e in
+                            var acc: Float = 0
+                            for i in s..<e { acc += p[i] }
+                            sum += Double(acc)
+                        }
+                    }
+                    let m = sum / n, mf = Float(m)
+                    var sq = 0.0
+                    for o in 0..<l.outer {
+                        let p = x + l.row(o, c)
+                        // Float deviations from the mean, summed in float over short chunks, then in double.
+                        forChunks(l.inner) { s, e in
+                            var acc: Float = 0
+                            for i in s..<e { let d = p[i] - mf; acc += d * d }
+                            sq += Double(acc)
+                        }
+                    }
+                    let shift = Double(mf) - m     // correct for rounding the mean to float
+                    pm[c] = m
+                    pv[c] = Swift.max(sq / n - shift * shift, 0)
+                }
+            }
         }
-        let m = s / n
-        var sq = 0.0
-        for o in 0..<outer {
-            let p = x + (o * channels + c) * inner
-            for i in 0..<inner { let d = Double(p[i]) - m; sq += d * d }
-        }
-        mean[c] = m
-        variance[c] = sq / n
     }
     return (mean, variance)
+}
+
+/// out = (x - mean) rstd gamma + beta per channel.
+func batchNormAffineKernel(_ x: UnsafePointer<Float>, mean: [Float], rstd: [Float], gamma: UnsafePointer<Float>,
+                           beta: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ l: ChannelLayout) {
+    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
+        for r in s..<e {
+            let c = r % l.channels
+            let scale = rstd[c] * gamma[c], shift = beta[c] - mean[c] * scale
+            let src = x + r * l.inner, dst = out + r * l.inner
+            for i in 0..<l.inner { dst[i] = src[i] * scale + shift }
+        }
+    }
+}
+
+/// Gradients of batch norm: returns (dgamma, dbeta) and writes dx when `gx` is given. With batch
+/// statistics, dx = gamma rstd (g - mean(g) - xhat mean(g xhat)); with fixed statistics, gamma rstd g.
+func batchNormBackwardKernel(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, mean: [Float], rstd: [Float],
+                             gamma: UnsafePointer<Float>, batchStatistics: Bool, gx: UnsafeMutablePointer<Float>?,
+                             _ l: ChannelLayout) -> (gamma: [Float], beta: [Float]) {
+    var gGamma = [Float](repeating: 0, count: l.channels), gBeta = [Float](repeating: 0, count: l.channels)
+    let n = Float(l.perChannel)
+    gGamma.withUnsafeMutableBufferPointer { gp in
+        gBeta.withUnsafeMutableBufferPointer { bp in
+            let (pGamma, pBeta) = (gp.baseAddress!, bp.baseAddress!)
+            parallelChunks(l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.perChannel, 1))) { s, e in
+                for c in s..<e {
+                    let m = mean[c], r = rstd[c]
+                    var sumG = 0.0, sumGX = 0.0
+                    for o in 0..<l.outer {
+                        let px = x + l.row(o, c), pg = g + l.row(o, c)
+                        forChunks(l.inner) { s, e in
+                            var a: Float = 0, b: Float = 0
+                            for i in s..<e { a += pg[i]; b += pg[i] * (px[i] - m) }
+                            sumG += Double(a)
+                            sumGX += Double(b)
+                        }
+                    }
+                    let dGamma = Float(sumGX) * r
+                    pGamma[c] = dGamma
+                    pBeta[c] = Float(sumG)
+                    guard let gx else { continue }
+                    let k = gamma[c] * r
+                    let meanG = batchStatistics ? Float(sumG) / n : 0
+                    let meanGX = batchStatistics ? dGamma / n : 0
+                    for o in 0..<l.outer {
+                        let px = x + l.row(o, c), pg = g + l.row(o, c), out = gx + l.row(o, c)
+                        for i in 0..<l.inner { out[i] = k * (pg[i] - meanG - (px[i] - m) * r * meanGX) }
+                    }
+                }
+            }
+        }
+    }
+    return (gGamma, gBeta)
+}
+
+/// Splits 0..<n into chunks short enough that a float sum over one chunk keeps its precision.
+@inline(__always)
+private func forChunks(_ n: Int, _ body: (Int, Int) -> Void) {
+    var s = 0
+    while s < n {
+        let e = Swift.min(n, s + 1024)
+        body(s, e)
+        s = e
+    }
 }

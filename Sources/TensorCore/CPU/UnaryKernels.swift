@@ -11,15 +11,14 @@ enum ReluFunction: UnaryFunction {
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
 }
 
-/// Exact GELU, x * Phi(x), as PyTorch's default.
+/// Exact GELU, x * Phi(x), as PyTorch's default (erf to about 2e-7, see FastMath).
 enum GeluFunction: UnaryFunction {
     @inline(__always) static func apply(_ x: Float) -> Float {
-        0.5 * x * (1 + erff(x * 0.707_106_781_186_547_5))
+        0.5 * x * (1 + FastMath.erfAndGaussian(x * 0.707_106_781_186_547_5).erf)
     }
     @inline(__always) static func derivative(x: Float, y: Float) -> Float {
-        let cdf = 0.5 * (1 + erff(x * 0.707_106_781_186_547_5))
-        let pdf = expf(-0.5 * x * x) * 0.398_942_280_401_432_7
-        return cdf + x * pdf
+        let (erf, gaussian) = FastMath.erfAndGaussian(x * 0.707_106_781_186_547_5)   // gaussian = e^(-x²/2)
+        return 0.5 * (1 + erf) + x * gaussian * 0.398_942_280_401_432_7
     }
 }
 

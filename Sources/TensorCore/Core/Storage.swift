@@ -3,9 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// A 64-byte aligned float32 buffer. Tensors share a storage only when one is a reshaped view of another;
-/// every buffer allocation and release goes through `Accounting`.
+/// every buffer allocation and release goes through `Accounting`. Large buffers come from `BufferPool`,
+/// so a training step reuses the previous step's pages instead of faulting in fresh ones.
 public final class Storage: @unchecked Sendable {
     public let count: Int
     let pointer: UnsafeMutablePointer<Float>
@@ -14,11 +16,8 @@ public final class Storage: @unchecked Sendable {
     init(count: Int) {
         checkArgument(count >= 0, "Storage: negative element count \(count)")
         self.count = count
-        var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let status = posix_memalign(&raw, 64, bytes)
-        guard status == 0, let raw else { fatalError("Storage: cannot allocate \(bytes) bytes (error \(status))") }
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.allocate(bytes: bytes).bindMemory(to: Float.self, capacity: max(count, 1))
         Accounting.allocated(count * MemoryLayout<Float>.stride)
     }
 
@@ -29,6 +28,100 @@ public final class Storage: @unchecked Sendable {
 
     deinit {
         Accounting.freed(count * MemoryLayout<Float>.stride)
-        free(pointer)
+        BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride)
+    }
+}
+
+/// A size-keyed cache of released large buffers (a caching allocator). Training allocates the same
+/// activation and gradient sizes every step; the system allocator returns each large block to the kernel
+/// on free (mmap/munmap), so every step would fault in and zero its pages again. Blocks are reused only
+/// at their exact size; small ones go straight to malloc, which already recycles them.
+///
+/// The cache never raises the footprint: live plus cached bytes stay within the highest live total seen
+/// (a miss first returns cached blocks to the system), and a block nobody asked for during the last
+/// `staleAfter` large allocations (another model's sizes, say) is returned as well.
+public enum BufferPool {
+    /// Buffers below this size are not cached.
+    static let minimumBytes = 1 << 20
+    static let staleAfter = 2048
+
+    /// Addresses are kept as integers so the state is Sendable for the mutex.
+    private struct Block {
+        let address: UInt
+        let releasedAt: Int
+        var pointer: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: address)! }
+    }
+    private struct State {
+        var free: [Int: [Block]] = [:]
+        var cachedBytes = 0
+        var liveBytes = 0
+        var highWater = 0
+        var tick = 0
+
+        /// Takes cached blocks out until `bytes` are gone or nothing is left, stale ones first.
+        mutating func evict(atLeast bytes: Int, olderThan oldest: Int, into out: inout [UInt]) {
+            var freed = 0
+            for size in free.keys.sorted(by: >) {
+                free[size]!.removeAll { block in
+                    guard block.releasedAt < oldest || freed < bytes else { return false }
+                    freed += size
+                    cachedBytes -= size
+                    out.append(block.address)
+                    return true
+                }
+                if free[size]!.isEmpty { free[size] = nil }
+            }
+        }
+    }
+    private static let state = Mutex(State())
+
+    /// Bytes held by released buffers waiting for reuse.
+    public static var cachedBytes: Int { state.withLock { $0.cachedBytes } }
+
+    /// Returns every cached buffer to the system.
+    public static func trim() {
+        let victims = state.withLock { s in
+            var out: [UInt] = []
+            s.evict(atLeast: .max, olderThan: .max, into: &out)
+            return out
+        }
+        for address in victims { free(UnsafeMutableRawPointer(bitPattern: address)) }
+    }
+
+    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes < minimumBytes { return systemAllocate(bytes) }
+        let (reused, victims): (UInt?, [UInt]) = state.withLock { s in
+            s.tick += 1
+            s.liveBytes += bytes
+            if let block = s.free[bytes]?.popLast() {
+                s.cachedBytes -= bytes
+                return (block.address, [])
+            }
+            s.highWater = Swift.max(s.highWater, s.liveBytes)
+            let excess = s.liveBytes + s.cachedBytes - s.highWater
+            var out: [UInt] = []
+            s.evict(atLeast: Swift.max(excess, 0), olderThan: s.tick - staleAfter, into: &out)
+            return (nil, out)
+        }
+        for address in victims { free(UnsafeMutableRawPointer(bitPattern: address)) }
+        if let reused { return UnsafeMutableRawPointer(bitPattern: reused)! }
+        return systemAllocate(bytes)
+    }
+
+    static func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
+        if bytes < minimumBytes { return free(pointer) }
+        let address = UInt(bitPattern: pointer)
+        state.withLock { s in
+            s.liveBytes -= bytes
+            s.free[bytes, default: []].append(Block(address: address, releasedAt: s.tick))
+            s.cachedBytes += bytes
+        }
+    }
+
+    private static func systemAllocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        let status = posix_memalign(&raw, 64, bytes)
+        guard status == 0, let raw else { fatalError("Storage: cannot allocate \(bytes) bytes (error \(status))") }
+        return raw
     }
 }

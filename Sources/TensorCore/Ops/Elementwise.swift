@@ -49,18 +49,39 @@ extension Tensor {
     }
 
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
-    /// The identity when not training or p == 0.
+    /// The identity when not training or p == 0. The mask is one draw per element in order from `rng`
+    /// (element i is dropped when its unit float is below p), kept as bytes for the backward pass.
     public func dropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
         checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
         if !training || p == 0 { return self }
-        let mask = Tensor.empty(shape)
-        let pm = mask.storage.pointer
-        let scale = 1 / (1 - p)
+        let n = count
+        let keep = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(n, 1))
+        // nextUnitFloat() is (next() >> 40) / 2^24, exact in float, so comparing it with p is comparing
+        // the 24-bit integer with ceil(p 2^24).
+        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
         rng.withGenerator { gen in
-            for i in 0..<count { pm[i] = gen.nextUnitFloat() < p ? 0 : scale }
+            for i in 0..<n { keep[i] = (gen.next() >> 40) < threshold ? 0 : 1 }
         }
-        return self * mask
+        let mask = DropoutMask(keep)
+        let scale = 1 / (1 - p)
+        let out = Tensor.empty(shape)
+        let px = storage.pointer, po = out.storage.pointer
+        // Multiplying by the 0/1 flag (not selecting) keeps the loop vectorisable.
+        parallelChunks(n) { s, e in for i in s..<e { po[i] = px[i] * (Float(keep[i]) * scale) } }
+        return out.recorded(from: [self]) { g in
+            let gx = Tensor.empty(g.shape)
+            let pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.keep
+            parallelChunks(n) { s, e in for i in s..<e { pgx[i] = pg[i] * (Float(keep[i]) * scale) } }
+            return [gx]
+        }
     }
+}
+
+/// Dropout's keep flags, one byte per element, released with the graph.
+private final class DropoutMask: @unchecked Sendable {
+    let keep: UnsafeMutablePointer<UInt8>
+    init(_ keep: UnsafeMutablePointer<UInt8>) { self.keep = keep }
+    deinit { keep.deallocate() }
 }
 
 /// A shared, seeded random stream for the layers of one model (dropout draws in call order), so a run is

@@ -25,7 +25,8 @@ extension Tensor {
 
     /// Batch normalisation over axis 1 of (N, C, ...). In training, normalises with the batch statistics
     /// (biased variance) and updates the running statistics in place (unbiased variance, `momentum` as
-    /// PyTorch); in evaluation, uses the running statistics.
+    /// PyTorch); in evaluation, uses the running statistics. One fused op: the affine step happens in the
+    /// same pass, and the backward pass recomputes the normalised input from x instead of keeping it.
     public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
                           training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
         checkArgument(rank >= 2, "batchNorm: needs (N, C, ...), got \(shape)")
@@ -33,53 +34,33 @@ extension Tensor {
         for p in [weight, bias, runningMean, runningVar] {
             checkArgument(p.shape == [channels], "batchNorm: parameter of shape \(p.shape) for input \(shape)")
         }
-        let outer = shape[0], inner = count / Swift.max(outer * channels, 1)
-        let affineShape = [1, channels] + [Int](repeating: 1, count: rank - 2)
-        let w = weight.reshaped(affineShape), b = bias.reshaped(affineShape)
-        if !training {
-            let scale = Tensor.empty([channels]), shift = Tensor.empty([channels])
+        let layout = ChannelLayout(outer: shape[0], channels: channels, inner: count / Swift.max(shape[0] * channels, 1))
+        let mean: [Float], rstd: [Float]
+        if training {
+            let (m, variance) = channelMomentsKernel(storage.pointer, layout)
+            let n = Double(layout.outer * layout.inner)
             for c in 0..<channels {
-                let inv = 1 / (runningVar.storage.pointer[c] + eps).squareRoot()
-                scale.storage.pointer[c] = inv
-                shift.storage.pointer[c] = -runningMean.storage.pointer[c] * inv
+                let unbiased = n > 1 ? variance[c] * n / (n - 1) : variance[c]
+                runningMean.storage.pointer[c] = (1 - momentum) * runningMean.storage.pointer[c] + momentum * Float(m[c])
+                runningVar.storage.pointer[c] = (1 - momentum) * runningVar.storage.pointer[c] + momentum * Float(unbiased)
             }
-            return (self * scale.reshaped(affineShape) + shift.reshaped(affineShape)) * w + b
+            mean = m.map { Float($0) }
+            rstd = variance.map { Float(1 / ($0 + Double(eps)).squareRoot()) }
+        } else {
+            mean = runningMean.values
+            rstd = runningVar.values.map { 1 / ($0 + eps).squareRoot() }
         }
-        let (mean, variance) = channelMomentsKernel(storage.pointer, outer: outer, channels: channels, inner: inner)
-        let n = Double(outer * inner)
-        for c in 0..<channels {
-            let unbiased = n > 1 ? variance[c] * n / (n - 1) : variance[c]
-            runningMean.storage.pointer[c] = (1 - momentum) * runningMean.storage.pointer[c] + momentum * Float(mean[c])
-            runningVar.storage.pointer[c] = (1 - momentum) * runningVar.storage.pointer[c] + momentum * Float(unbiased)
+        let out = Tensor.empty(shape)
+        let x = self
+        batchNormAffineKernel(x.storage.pointer, mean: mean, rstd: rstd, gamma: weight.storage.pointer,
+                              beta: bias.storage.pointer, out.storage.pointer, layout)
+        return out.recorded(from: [x, weight, bias]) { g in
+            let gx = x.needsGrad ? Tensor.empty(g.shape) : nil
+            let (gGamma, gBeta) = batchNormBackwardKernel(x.storage.pointer, g.storage.pointer, mean: mean, rstd: rstd,
+                                                          gamma: weight.storage.pointer, batchStatistics: training,
+                                                          gx: gx?.storage.pointer, layout)
+            return [gx, weight.needsGrad ? Tensor(gGamma, shape: [channels]) : nil,
+                    bias.needsGrad ? Tensor(gBeta, shape: [channels]) : nil]
         }
-        let rstd = variance.map { Float(1 / ($0 + Double(eps)).squareRoot()) }
-        let xhat = Tensor.empty(shape)
-        let px = storage.pointer, ph = xhat.storage.pointer
-        for o in 0..<outer {
-            for c in 0..<channels {
-                let m = Float(mean[c]), r = rstd[c]
-                let base = (o * channels + c) * inner
-                for i in 0..<inner { ph[base + i] = (px[base + i] - m) * r }
-            }
-        }
-        let normalized = xhat.recorded(from: [self]) { g in
-            // Per channel: gx = rstd * (g - mean(g) - xhat * mean(g * xhat)) over the N x spatial positions.
-            let gx = Tensor.empty(g.shape)
-            let pg = g.storage.pointer, pgx = gx.storage.pointer
-            for c in 0..<channels {
-                var a: Double = 0, bb: Double = 0
-                for o in 0..<outer {
-                    let base = (o * channels + c) * inner
-                    for i in 0..<inner { a += Double(pg[base + i]); bb += Double(pg[base + i] * ph[base + i]) }
-                }
-                let ma = Float(a / n), mb = Float(bb / n), r = rstd[c]
-                for o in 0..<outer {
-                    let base = (o * channels + c) * inner
-                    for i in 0..<inner { pgx[base + i] = r * (pg[base + i] - ma - ph[base + i] * mb) }
-                }
-            }
-            return [gx]
-        }
-        return normalized * w + b
     }
 }

@@ -39,18 +39,19 @@ public final class Adam: Optimizer {
             guard let g = p.grad else { continue }
             let pp = p.storage.pointer, pg = g.storage.pointer
             let pm = m[i].storage.pointer, pv = v[i].storage.pointer
+            // Weight decay applied in its own pass keeps the update loop branch-free (vectorised).
+            if decoupled && wd != 0 {
+                parallelChunks(p.count, grain: 16_384) { s, e in for j in s..<e { pp[j] *= 1 - lr * wd } }
+            }
+            let l2 = decoupled ? 0 : wd
             parallelChunks(p.count, grain: 16_384) { s, e in
                 for j in s..<e {
-                    var grad = pg[j]
-                    if decoupled {
-                        pp[j] *= 1 - lr * wd
-                    } else if wd != 0 {
-                        grad += wd * pp[j]
-                    }
-                    pm[j] = b1 * pm[j] + (1 - b1) * grad
-                    pv[j] = b2 * pv[j] + (1 - b2) * grad * grad
-                    let denom = pv[j].squareRoot() / bias2Root + eps
-                    pp[j] -= stepSize * pm[j] / denom
+                    let grad = pg[j] + l2 * pp[j]
+                    let mj = b1 * pm[j] + (1 - b1) * grad
+                    let vj = b2 * pv[j] + (1 - b2) * grad * grad
+                    pm[j] = mj
+                    pv[j] = vj
+                    pp[j] -= stepSize * mj / (vj.squareRoot() / bias2Root + eps)
                 }
             }
         }

@@ -1,0 +1,52 @@
+/// 1-D convolution along time on channels-last sequences (N, T, C), the layout sequence models keep their
+/// features in. Equal to `permuted([0, 2, 1]).conv1d(...).permuted([0, 2, 1])` (unit stride and
+/// dilation), without the two transposing copies, and as one large matrix product over all N x T rows
+/// instead of one small product per image and tap. The FLOP count is the convolution's own (taps that
+/// land inside the sequence, as the column-kernel conv2d counts), not the products with padding zeros.
+extension Tensor {
+    /// x (N, T, C), weight (O, C, K) as `Conv1d` stores it, bias (O) -> (N, T + 2 padding - K + 1, O).
+    public func conv1dChannelsLast(weight: Tensor, bias: Tensor?, padding: Int) -> Tensor {
+        checkArgument(rank == 3 && weight.rank == 3 && weight.shape[1] == shape[2],
+                     "conv1dChannelsLast: input \(shape) and weight \(weight.shape) do not fit (need (N,T,C) and (O,C,K))")
+        let g = TemporalGeometry(n: shape[0], t: shape[1], c: shape[2], o: weight.shape[0], k: weight.shape[2], pad: padding)
+        checkArgument(padding >= 0 && g.outT > 0,
+                     "conv1dChannelsLast: input \(shape) too short for kernel \(weight.shape) with padding \(padding)")
+        if let bias { checkArgument(bias.shape == [g.o], "conv1dChannelsLast: bias \(bias.shape) for weight \(weight.shape)") }
+        let x = self
+        let rows = g.n * g.outT, kc = g.k * g.c
+        // Weight as (O, K*C) with tap-major columns, matching the unfolded rows.
+        let tapMajor = GradMode.withNoGrad { weight.permuted([0, 2, 1]) }
+        let out = Tensor.empty([g.n, g.outT, g.o])
+        let col = Tensor.empty([rows, kc])
+        temporalUnfold(x.storage.pointer, col.storage.pointer, g)
+        if let bias {
+            for r in 0..<rows { (out.storage.pointer + r * g.o).update(from: bias.storage.pointer, count: g.o) }
+        }
+        gemmUncounted(false, true, m: rows, n: g.o, k: kc, col.storage.pointer, lda: kc, tapMajor.storage.pointer, ldb: kc,
+                      beta: bias == nil ? 0 : 1, out.storage.pointer, ldc: g.o)
+        Accounting.addFlops(g.flops)
+        var inputs = [x, weight]
+        if let bias { inputs.append(bias) }
+        return out.recorded(from: inputs) { gout in
+            var grads: [Tensor?] = [nil, nil]
+            if weight.needsGrad {
+                let gTapMajor = Tensor.empty([g.o, g.k, g.c])
+                temporalUnfold(x.storage.pointer, col.storage.pointer, g)
+                gemmUncounted(true, false, m: g.o, n: kc, k: rows, gout.storage.pointer, lda: g.o, col.storage.pointer, ldb: kc,
+                              beta: 0, gTapMajor.storage.pointer, ldc: kc)
+                Accounting.addFlops(g.flops)
+                grads[1] = gTapMajor.permuted([0, 2, 1])
+            }
+            if x.needsGrad {
+                gemmUncounted(false, false, m: rows, n: kc, k: g.o, gout.storage.pointer, lda: g.o, tapMajor.storage.pointer,
+                              ldb: kc, beta: 0, col.storage.pointer, ldc: kc)
+                Accounting.addFlops(g.flops)
+                let gx = Tensor(zeros: x.shape)
+                temporalFold(col.storage.pointer, gx.storage.pointer, g)
+                grads[0] = gx
+            }
+            if let bias { grads.append(bias.needsGrad ? gout.reshaped([rows, g.o]).sum(axis: 0) : nil) }
+            return grads
+        }
+    }
+}
