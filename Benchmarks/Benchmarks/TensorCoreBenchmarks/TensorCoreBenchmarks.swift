@@ -40,6 +40,38 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The ratio itself, robust to load drift on a shared machine: each iteration times our matmul and the
+    // raw sgemm back to back on the same buffers and the metric is the sum of raw time over the sum of ours
+    // (100 = no overhead). The acceptance bar is 90.
+    let ratioMetric = BenchmarkMetric.custom("raw/ours %", polarity: .prefersLarger, useScalingFactor: false)
+    for n in [512, 1024, 2048] {
+        var rng = SeededGenerator(seed: 6)
+        let a = Tensor.normal([n, n], rng: &rng), b = Tensor.normal([n, n], rng: &rng)
+        let c = Tensor(zeros: [n, n])
+        Benchmark("matmul \(n)x\(n) ours vs raw sgemm, interleaved",
+                  configuration: .init(metrics: [ratioMetric], maxDuration: .seconds(10), maxIterations: 10)) { benchmark in
+            var ours: UInt64 = 0, raw: UInt64 = 0
+            func timeOurs() -> UInt64 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                blackHole(a.matmul(b))
+                return DispatchTime.now().uptimeNanoseconds - t0
+            }
+            func timeRaw() -> UInt64 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                a.withUnsafeBuffer { pa in b.withUnsafeBuffer { pb in c.withUnsafeMutableBuffer { pc in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                                pa.baseAddress, Int32(n), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+                } } }
+                return DispatchTime.now().uptimeNanoseconds - t0
+            }
+            // Alternate which goes first, so warm-up effects do not favour either side.
+            for i in 0..<(n >= 2048 ? 4 : 10) {
+                if i % 2 == 0 { ours += timeOurs(); raw += timeRaw() } else { raw += timeRaw(); ours += timeOurs() }
+            }
+            benchmark.measurement(ratioMetric, Int(100 * Double(raw) / Double(max(ours, 1))))
+        }
+    }
+
     // LoGoNet's feature projection: Linear 1024 -> 512 on (8, 64, 1024), forward + backward.
     do {
         var rng = SeededGenerator(seed: 2)
