@@ -49,17 +49,7 @@ struct CSTATests {
     /// videos of equal length do not influence each other in eval mode.
     @Test func batchMatesDoNotChangeScoresAndPaddingScoresZero() {
         let model = CSTA(config: Self.tiny, seed: 3)
-        model.eval()
-        let (features, mask) = ReportModelChecks.batch(lengths: [9, 9, 9], inputDim: 16, seed: 4)
-        let together = GradMode.withNoGrad { model(features, mask: mask) }
-        let alone = ReportModelChecks.scoresAlone(model, features, lengths: [9, 9, 9])
-        for b in 0..<3 {
-            #expect(maxAbsDifference(ReportModelChecks.row(together, b, 9), alone[b]) <= 1e-6)
-        }
-        let (padded, paddedMask) = ReportModelChecks.batch(lengths: [9, 4], inputDim: 16, seed: 6)
-        let scores = GradMode.withNoGrad { model(padded, mask: paddedMask) }.values
-        #expect(scores[(9 + 4)..<18].allSatisfy { $0 == 0 })
-        #expect(scores[9..<13].allSatisfy { $0 > 0 && $0 < 1 })
+        ReportModelChecks.batchMatesDoNotChangeScoresAndPaddingScoresZero(model)
     }
 
     @Test func flopCountMatchesTheCore() {

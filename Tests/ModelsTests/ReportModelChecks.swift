@@ -162,4 +162,21 @@ enum ReportModelChecks {
             #expect(tensor.values == saved[key], "state \(key)", sourceLocation: sourceLocation)
         }
     }
+
+    /// Eval mode: videos of equal length do not influence each other, and padded positions score zero
+    /// (for models whose convolutions read padded frames, so that padding itself changes scores).
+    static func batchMatesDoNotChangeScoresAndPaddingScoresZero(_ model: any SummaryModel,
+                                                               sourceLocation: SourceLocation = #_sourceLocation) {
+        model.eval()
+        let (features, mask) = batch(lengths: [9, 9, 9], inputDim: model.inputDim, seed: 4)
+        let together = GradMode.withNoGrad { model(features, mask: mask) }
+        let alone = scoresAlone(model, features, lengths: [9, 9, 9])
+        for b in 0..<3 {
+            #expect(maxAbsDifference(row(together, b, 9), alone[b]) <= 1e-6, sourceLocation: sourceLocation)
+        }
+        let (padded, paddedMask) = batch(lengths: [9, 4], inputDim: model.inputDim, seed: 6)
+        let scores = GradMode.withNoGrad { model(padded, mask: paddedMask) }.values
+        #expect(scores[(9 + 4)..<18].allSatisfy { $0 == 0 }, sourceLocation: sourceLocation)
+        #expect(scores[9..<13].allSatisfy { $0 > 0 && $0 < 1 }, sourceLocation: sourceLocation)
+    }
 }
