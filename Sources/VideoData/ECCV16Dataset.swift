@@ -12,20 +12,9 @@ public final class ECCV16Dataset: VideoDataset {
     private let root: HDF5Group
 
     public init(file url: URL, split: DatasetSplit, expectedFeatureWidth: Int? = nil) throws {
-        try split.checkDisjoint(file: url.path)
+        (file, root, featureWidth) = try DataFile.openForSplit(url, split: split, expectedFeatureWidth: expectedFeatureWidth)
         fileURL = url
         self.split = split
-        let opened = try DataFile.open(url)
-        let root = try VideoDatasets.wrapped { try opened.root() }
-        try DataFile.checkGroups(of: split, in: root, file: url.path)
-        file = opened
-        self.root = root
-        if let first = split.allKeys.first {
-            featureWidth = try DataFile.group(first, in: root, file: url.path)
-                .featureShape(expectedWidth: expectedFeatureWidth).width
-        } else {
-            featureWidth = expectedFeatureWidth ?? 0
-        }
     }
 
     /// `splitIndex` chooses one of the file's splits (the published files have five).

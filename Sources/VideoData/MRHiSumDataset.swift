@@ -13,21 +13,10 @@ public final class MRHiSumDataset: VideoDataset {
 
     /// Opens the file and checks that every split key has a group. Videos are read later, one at a time.
     public init(file url: URL, split: DatasetSplit, expectedFeatureWidth: Int? = nil) throws {
-        try split.checkDisjoint(file: url.path)
+        (file, root, featureWidth) = try DataFile.openForSplit(url, split: split, expectedFeatureWidth: expectedFeatureWidth)
         fileURL = url
         self.split = split
         self.expectedFeatureWidth = expectedFeatureWidth
-        let opened = try DataFile.open(url)
-        let root = try VideoDatasets.wrapped { try opened.root() }
-        try DataFile.checkGroups(of: split, in: root, file: url.path)
-        file = opened
-        self.root = root
-        if let first = split.allKeys.first {
-            featureWidth = try DataFile.group(first, in: root, file: url.path)
-                .featureShape(expectedWidth: expectedFeatureWidth).width
-        } else {
-            featureWidth = expectedFeatureWidth ?? 0
-        }
     }
 
     public convenience init(file url: URL, splitFile: URL, expectedFeatureWidth: Int? = nil) throws {

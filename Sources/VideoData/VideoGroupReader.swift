@@ -89,6 +89,20 @@ enum DataFile {
         }
     }
 
+    /// Opens a data file for a split: the split's keys disjoint, the file an HDF5 file with a group for
+    /// every key, and the feature width read from the first video's stored shape (checked against
+    /// `expectedFeatureWidth` when given).
+    static func openForSplit(_ url: URL, split: DatasetSplit, expectedFeatureWidth: Int?) throws
+        -> (file: HDF5File, root: HDF5Group, featureWidth: Int) {
+        try split.checkDisjoint(file: url.path)
+        let opened = try open(url)
+        let root = try VideoDatasets.wrapped { try opened.root() }
+        try checkGroups(of: split, in: root, file: url.path)
+        guard let first = split.allKeys.first else { return (opened, root, expectedFeatureWidth ?? 0) }
+        let width = try group(first, in: root, file: url.path).featureShape(expectedWidth: expectedFeatureWidth).width
+        return (opened, root, width)
+    }
+
     static func group(_ key: String, in root: HDF5Group, file: String) throws -> VideoGroupReader {
         guard root.isGroup(key) else { throw DataError.unknownVideo(file: file, video: key) }
         do {
