@@ -12,13 +12,7 @@ func stridedCopyKernel(shape: [Int], src: UnsafePointer<Float>, srcStrides: [Int
     let outerShape = Array(cs[0..<(r - 1)])
     parallelChunks(outer, grain: max(1, 32_768 / max(inner, 1))) { s, e in
         for row in s..<e {
-            var rem = row, offS = 0, offD = 0
-            for axis in stride(from: r - 2, through: 0, by: -1) {
-                let idx = rem % outerShape[axis]
-                rem /= outerShape[axis]
-                offS += idx * ss[axis]
-                offD += idx * ds[axis]
-            }
+            let (offS, offD) = rowOffsets(row, outerShape: outerShape, ss, ds)
             let x = src + offS, y = dst + offD
             if si == 1 && di == 1 {
                 y.update(from: x, count: inner)

@@ -37,13 +37,7 @@ func binaryKernel<F: BinaryFunction>(_: F.Type, _ a: Tensor, _ b: Tensor, into o
     parallelChunks(outer, grain: max(1, 32_768 / max(inner, 1))) { s, e in
         for row in s..<e {
             // Offsets of this row in a and b from its multi-index.
-            var rem = row, offA = 0, offB = 0
-            for axis in stride(from: r - 2, through: 0, by: -1) {
-                let idx = rem % outerShape[axis]
-                rem /= outerShape[axis]
-                offA += idx * sa[axis]
-                offB += idx * sb[axis]
-            }
+            let (offA, offB) = rowOffsets(row, outerShape: outerShape, sa, sb)
             let o = po + row * inner, x = pa + offA, y = pb + offB
             if ia == 1 && ib == 1 {
                 for j in 0..<inner { o[j] = F.apply(x[j], y[j]) }
@@ -87,12 +81,7 @@ func sumToShapeKernel(_ src: Tensor, into dst: Tensor) {
     pd.update(repeating: 0, count: dst.count)
     // Sequential: different source rows can add into the same destination elements.
     for row in 0..<outer {
-        var rem = row, offD = 0
-        for axis in stride(from: r - 2, through: 0, by: -1) {
-            let idx = rem % outerShape[axis]
-            rem /= outerShape[axis]
-            offD += idx * sd[axis]
-        }
+        let (_, offD) = rowOffsets(row, outerShape: outerShape, collapsed.strides[0], sd)
         let x = ps + row * inner, d = pd + offD
         if id == 1 {
             for j in 0..<inner { d[j] += x[j] }

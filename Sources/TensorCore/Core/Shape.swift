@@ -57,3 +57,17 @@ func normalizedAxis(_ axis: Int, rank: Int, op: String) -> Int {
     checkArgument(a >= 0 && a < rank, "\(op): axis \(axis) out of range for rank \(rank)")
     return a
 }
+
+/// Element offsets, in two operands with strides `first` and `second`, of row `row` of a collapsed shape
+/// whose last axis is the inner loop: the multi-index over the outer axes, decomposed once per row.
+@inline(__always)
+func rowOffsets(_ row: Int, outerShape: [Int], _ first: [Int], _ second: [Int]) -> (Int, Int) {
+    var rem = row, a = 0, b = 0
+    for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
+        let idx = rem % outerShape[axis]
+        rem /= outerShape[axis]
+        a += idx * first[axis]
+        b += idx * second[axis]
+    }
+    return (a, b)
+}
