@@ -131,8 +131,8 @@ public enum ModelRun {
             return record
         }
 
-        // One video at a time: the convolutions of LoGoNet, CSTA and EDSNet read padded frames, so batched
-        // evaluation would make a video's scores depend on its batch.
+        // One video at a time: the models score a video the same in any batch (README "Padding"), and
+        // unbatched, a prediction is bit-identical to that video's own forward pass and costs no padding.
         let predictor = SplitPredictor(batchSize: 1)
         let tested = try predictor.evaluate(model, dataset: data.dataset, keys: data.dataset.split.test)
         record.test = tested.evaluation

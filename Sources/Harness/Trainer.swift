@@ -71,8 +71,8 @@ public struct Trainer {
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: dataset.fileURL.path) }
         let loader = try BatchLoader(dataset: dataset, keys: split.train, batchSize: schedule.batchSize, shuffle: true, seed: seed)
         let step = TrainingStep(model: model, schedule: schedule)
-        // One video at a time: the convolutions of LoGoNet, CSTA and EDSNet read padded frames, so batched
-        // evaluation would make a video's scores depend on its batch.
+        // One video at a time: the models score a video the same in any batch (README "Padding"), and
+        // unbatched, a prediction is bit-identical to that video's own forward pass and costs no padding.
         let predictor = SplitPredictor(batchSize: 1)
         let hasValidation = !split.val.isEmpty
 

@@ -78,9 +78,12 @@ public final class CSTA: SummaryModel {
     public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
         requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
         let (b, t) = (features.shape[0], features.shape[1])
-        var c = featureProj(features).reshaped([b, 1, t, config.projDim])
-        c = dropout(bn1(conv1(c)).relu())
-        c = dropout(bn2(conv2(c)).relu())
+        // Padded frames are zeroed before each convolution and excluded from the softmax over time, so a
+        // video's scores do not depend on its batch mates (a deliberate difference from the reference,
+        // whose convolutions and softmax read padded rows; see README "Padding").
+        var c = featureProj(features).zeroingPadding(mask: mask, timeAxis: 1).reshaped([b, 1, t, config.projDim])
+        c = dropout(bn1(conv1(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
+        c = dropout(bn2(conv2(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
         c = dropout(bn3(conv3(c)).relu())                                   // (B, C3, T, P)
         // Both uses of c go through its mean over the last axis, and the 1x1 attention conv is linear per
         // position, so it commutes with that mean: apply it to the (B, T, C3) means instead of the full
@@ -89,8 +92,7 @@ public final class CSTA: SummaryModel {
         let c3 = config.channels[2]
         var logits = pooled.matmul(attentionConv.weight.reshaped([1, c3]), transposeOther: true)   // (B, T, 1)
         if let bias = attentionConv.bias { logits = logits + bias }
-        // The softmax over T includes padded positions, as the reference does.
-        let attention = logits.reshaped([b, t]).softmax()
+        let attention = logits.reshaped([b, t]).softmax(keyMask: mask)
         let h = pooled * attention.reshaped([b, t, 1])                                   // (B, T, C3)
         return scoreNet(h) * mask
     }

@@ -72,7 +72,7 @@ public final class EDSNet: SummaryModel {
     public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
         requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
         var h = featureProj(features)
-        for block in mixerBlocks { h = block(h) }
+        for block in mixerBlocks { h = block(h, mask: mask) }
         h = h * mask.reshaped(mask.shape + [1])
         return scoreNet(h) * mask
     }
@@ -119,16 +119,19 @@ final class MixerBlock: Module {
          ("channel_mix.1", channelIn), ("channel_mix.4", channelOut), ("dropout", dropout)]
     }
 
-    /// h (B, T, H) -> (B, T, H).
-    func callAsFunction(_ h: Tensor) -> Tensor {
+    /// h (B, T, H), mask (B, T) -> (B, T, H).
+    func callAsFunction(_ h: Tensor, mask: Tensor) -> Tensor {
         // Token mixing: each frame normalised over its H channels (no affine parameters), then convolved
         // over time with the channels as Conv1d's input channels.
         // The convolutions run on the (B, T, channels) layout directly: the same Conv1d weights and
         // results as convolving the transposed (B, H, T) tensor, without the transposing copies.
-        let t = h.layerNorm(weight: nil, bias: nil)                                        // (B, T, H)
+        // Padded frames are zeroed before each convolution, so a video's scores do not depend on its
+        // batch mates (a deliberate difference from the reference; see README "Padding").
+        let t = h.layerNorm(weight: nil, bias: nil).zeroingPadding(mask: mask, timeAxis: 1)   // (B, T, H)
         let inner = t.conv1dChannelsLast(weight: tokenConvIn.weight, bias: tokenConvIn.bias, padding: tokenConvIn.padding)
-        let mixed = dropout(dropout(inner.gelu()).conv1dChannelsLast(weight: tokenConvOut.weight, bias: tokenConvOut.bias,
-                                                                    padding: tokenConvOut.padding))
+        let innerActivation = dropout(inner.gelu()).zeroingPadding(mask: mask, timeAxis: 1)
+        let mixed = dropout(innerActivation.conv1dChannelsLast(weight: tokenConvOut.weight, bias: tokenConvOut.bias,
+                                                               padding: tokenConvOut.padding))
         let h1 = h + mixed
         let c = dropout(channelOut(dropout(channelIn(channelNorm(h1)).gelu())))
         return h1 + c

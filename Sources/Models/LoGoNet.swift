@@ -126,7 +126,7 @@ public final class LoGoNet: SummaryModel {
                      "logonet: features \(features.shape) are not (B, T, \(config.inputDim)) with T > 0")
         checkArgument(mask.shape == Array(features.shape.prefix(2)),
                      "logonet: mask \(mask.shape) does not match features \(features.shape) (need (B, T))")
-        let xl = localPath(features)
+        let xl = localPath(features, mask: mask)
         let xg = globalPath(features, mask: mask)
         let (xl2, xg2) = crossAttention.map { $0(local: xl, global: xg, mask: mask) } ?? (xl, xg)
         let fused: Tensor

@@ -47,12 +47,15 @@ final class LoGoNetLocalPath: Module {
          ("dropout", dropout)]
     }
 
-    /// x (B, T, F) -> (B, T, H). The convolutions run over every row, padding included, as the reference.
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// x (B, T, F), mask (B, T) -> (B, T, H). Padded frames are zeroed before each convolution, so a
+    /// video's scores do not depend on the padding its batch mates add (a deliberate difference from the
+    /// report's code, whose convolutions read the projection bias of padded rows; see README "Padding").
+    func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
         let xp = featureProj(x)                                             // (B, T, H)
-        var c = conv1(xp.reshaped([b, 1, t, xp.shape[2]]))                  // (B, H/2, T, H)
-        c = dropout(bn1(c).gelu())
+        let convInput = xp.zeroingPadding(mask: mask, timeAxis: 1).reshaped([b, 1, t, xp.shape[2]])
+        var c = conv1(convInput)                                            // (B, H/2, T, H)
+        c = dropout(bn1(c).gelu()).zeroingPadding(mask: mask, timeAxis: 2)
         // mean_channels(bn2(conv2(c))) without the (B, H, T, H) conv output: batch norm is affine per
         // channel, so the channel mean is a single-channel convolution whose batch statistics come from
         // the moments of c (TensorCore's columnConvBatchNormChannelMean; same values and gradients).
@@ -129,8 +132,25 @@ final class LoGoNetGlobalPath: Module {
                                    : posEncoding.interpolateLinear(axis: 1, length: length)
     }
 
+    /// Positional encodings for a padded batch: each video gets those of its own length (its real frames
+    /// counted from the mask), so a video longer than the table is resampled to its length, not to the
+    /// batch's padded length, and scores the same in any batch. Rows past a video's length are zero (they
+    /// are padding, which attention never reads as a key). (1, T, H) when T fits the table, else (B, T, H).
+    func positions(mask: Tensor) -> Tensor {
+        let (b, t) = (mask.shape[0], mask.shape[1])
+        if t <= posEncoding.shape[1] { return positions(length: t) }
+        let flags = mask.values
+        let perVideo = (0..<b).map { video -> Tensor in
+            let length = flags[(video * t)..<((video + 1) * t)].reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            let own = positions(length: Swift.max(length, 1))
+            guard own.shape[1] < t else { return own }
+            return Tensor.concat([own, Tensor(zeros: [1, t - own.shape[1], own.shape[2]])], axis: 1)
+        }
+        return Tensor.concat(perVideo, axis: 0)
+    }
+
     func callAsFunction(_ x: Tensor, mask: Tensor) -> Tensor {
-        let g0 = dropout(featureProj(x) + positions(length: x.shape[1]))
+        let g0 = dropout(featureProj(x) + positions(mask: mask))
         let g = transformerLayers.reduce(g0) { $1($0, mask: mask) }
         return g + g0
     }

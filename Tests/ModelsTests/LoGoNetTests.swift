@@ -168,63 +168,16 @@ private func evalScores(_ model: LoGoNet, _ x: Tensor, _ mask: Tensor) -> [Float
 
     // MARK: Padding
 
-    /// Attention excludes padded keys, and the convolutions of the local path read at most 2 x (k/2)
-    /// rows past a video's end (the reference convolves padded rows, so those rows matter; rows beyond
-    /// the convolutions' reach must not). Changing or appending padding beyond that reach leaves every
-    /// real frame's score unchanged.
-    @Test(arguments: [3, 5]) func paddingBeyondTheConvolutionsReachIsIgnored(kernel: Int) throws {
-        let model = try LoGoNet(config: smallConfig(kernel: kernel), seed: 5)
-        // Every video has at least `reach` padding rows in the first batch, so both batches hold the
-        // same rows wherever the convolutions can see them.
-        let lengths = [6, 4, 2], t = 10, longer = 15
-        let reach = 2 * (kernel / 2)
-        let x = randomFeatures([3, t, 12], seed: 6)
-        let noise = randomFeatures([3, longer, 12], seed: 7).values
-        // The same videos padded to a longer T, with the padding past the reach replaced by other values.
-        var values = [Float](repeating: 0, count: 3 * longer * 12)
-        let xv = x.values
-        for b in 0..<3 {
-            for i in 0..<longer {
-                for j in 0..<12 {
-                    let inReach = i < Swift.min(t, lengths[b] + reach)
-                    values[(b * longer + i) * 12 + j] = inReach ? xv[(b * t + i) * 12 + j] : 3 * noise[(b * longer + i) * 12 + j]
-                }
-            }
-        }
-        let a = evalScores(model, x, lengthMask(lengths, length: t))
-        let b = evalScores(model, Tensor(values, shape: [3, longer, 12]), lengthMask(lengths, length: longer))
-        for v in 0..<3 {
-            for i in 0..<lengths[v] {
-                #expect(abs(a[v * t + i] - b[v * longer + i]) < 1e-5, "video \(v) frame \(i)")
-            }
-        }
-    }
-
-    /// A video that fills the batch's length scores the same as alone (no mixing across the batch in eval
-    /// mode); without cross-path attention the shorter videos also match alone except for the last
-    /// 2 x (k/2) frames, whose convolution windows reach into the padding rows.
-    @Test func paddedBatchMatchesVideosAlone() throws {
-        let lengths = [10, 7, 4], t = 10
-        let x = randomFeatures([3, t, 12], seed: 8)
-        for crossAttention in [true, false] {
-            let model = try LoGoNet(config: smallConfig(crossAttention: crossAttention), seed: 9)
-            let batch = evalScores(model, x, lengthMask(lengths, length: t))
-            for (v, n) in lengths.enumerated() {
-                let alone = evalScores(model, x.slice(axis: 0, start: v, length: 1).slice(axis: 1, start: 0, length: n),
-                                       Tensor(repeating: 1, shape: [1, n]))
-                let comparable: Int
-                if n == t {
-                    comparable = n                  // no padding: every frame
-                } else if !crossAttention {
-                    comparable = n - 2              // k = 3: the last two frames' conv windows read padding rows
-                } else {
-                    comparable = 0                  // global_to_local spreads those frames' local features to all
-                }
-                for i in 0..<comparable {
-                    #expect(abs(batch[v * t + i] - alone[i]) < 1e-5, "cross \(crossAttention) video \(v) frame \(i)")
-                }
-            }
-        }
+    /// Attention excludes padded keys and the local path zeroes padded frames before each convolution
+    /// (README "Padding"), so every video scores as alone: with and without each ablation switch, with
+    /// kernel 5, and with videos longer than the positional table (each is resampled to its own length,
+    /// not to the batch's padded length). LoGoNet's scores are not multiplied by the mask.
+    @Test(arguments: [(3, true, true, 32), (5, true, true, 32), (3, false, true, 32), (3, true, false, 32),
+                      (3, true, true, 6)])
+    func paddedBatchGivesEachVideoItsOwnScores(kernel: Int, crossAttention: Bool, adaptiveFusion: Bool, maxLen: Int) throws {
+        let config = smallConfig(kernel: kernel, crossAttention: crossAttention, adaptiveFusion: adaptiveFusion, maxLen: maxLen)
+        ReportModelChecks.paddedBatchMatchesEachVideoAlone(try LoGoNet(config: config, seed: 9), lengths: [11, 4, 7, 1, 9],
+                                                           paddedScoresAreZero: false)
     }
 
     // MARK: Training, checkpoints, cost

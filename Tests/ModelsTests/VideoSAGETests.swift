@@ -73,15 +73,7 @@ struct VideoSAGETests {
     }
 
     @Test func paddedBatchGivesEachVideoItsOwnScores() {
-        let model = VideoSAGE(config: Self.tiny, seed: 3)
-        model.eval()
-        let lengths = [11, 4, 7]
-        let (features, mask) = ReportModelChecks.batch(lengths: lengths, inputDim: 16, seed: 4)
-        let together = GradMode.withNoGrad { model(features, mask: mask) }
-        let alone = ReportModelChecks.scoresAlone(model, features, lengths: lengths)
-        for (b, n) in lengths.enumerated() {
-            #expect(maxAbsDifference(ReportModelChecks.row(together, b, n), alone[b]) <= 1e-6, "video \(b)")
-        }
+        ReportModelChecks.paddedBatchMatchesEachVideoAlone(VideoSAGE(config: Self.tiny, seed: 3))
     }
 
     @Test func leftPaddedMaskIsRejectedByName() async {

@@ -61,6 +61,19 @@ import Testing
         #expect(Tensor([1, 2, 3, 4], shape: [2, 2]).maskedFill(keep: keep, with: -5).values == [1, 2, -5, -5])
     }
 
+    /// Against the broadcast product with the mask, for time in the middle and last of the shape, and
+    /// by finite differences; nothing padded gives the input itself.
+    @Test func zeroingPaddingMatchesTheMaskProduct() {
+        let mask = Tensor([1, 1, 0, 1, 0, 0], shape: [2, 3])
+        let middle = randomTensor([2, 4, 3, 5], seed: 18)
+        #expect(middle.zeroingPadding(mask: mask, timeAxis: 2).values == (middle * mask.reshaped([2, 1, 3, 1])).values)
+        let last = randomTensor([2, 4, 3], seed: 19)
+        #expect(last.zeroingPadding(mask: mask, timeAxis: -1).values == (last * mask.reshaped([2, 1, 3])).values)
+        checkGradients([randomTensor([2, 3, 2], seed: 20)]) { $0[0].zeroingPadding(mask: mask, timeAxis: 1) }
+        let full = randomTensor([2, 3, 2], seed: 21)
+        #expect(full.zeroingPadding(mask: Tensor(repeating: 1, shape: [2, 3]), timeAxis: 1) === full)
+    }
+
     @Test func dropoutScalesKeptElementsAndIsSeeded() {
         let x = Tensor(repeating: 1, shape: [1000])
         let a = x.dropout(0.5, training: true, rng: RandomSource(seed: 3)).values

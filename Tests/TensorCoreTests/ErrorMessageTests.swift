@@ -4,6 +4,14 @@ import Testing
 
 @Suite("Clear errors") struct ErrorMessageTests {
     /// A caller's shape mistake stops the process with a message naming the op and the shapes.
+    @Test func zeroingPaddingNamesTheShapes() async {
+        let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor(zeros: [2, 4, 3]).zeroingPadding(mask: Tensor(zeros: [2, 4]), timeAxis: 2)
+        }
+        let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(text.contains("zeroingPadding: mask of shape [2, 4] does not fit a tensor of shape [2, 4, 3] with time on axis 2"))
+    }
+
     @Test func shapeMismatchNamesOpAndShapes() async {
         let result = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor(zeros: [2, 3]).matmul(Tensor(zeros: [4, 5]))

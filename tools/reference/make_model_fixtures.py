@@ -8,7 +8,8 @@ and stored rounded to float32.
 Before writing, the script checks the reference against independent computations: autograd
 gradients against central finite differences, LoGoNet's attention against an explicit masked
 softmax, the positional-encoding resampling against a hand-written linear interpolation, and
-VideoSAGE's graph operator against the band formula.
+VideoSAGE's graph operator against the band formula, and that every model scores each video of
+the padded batch as it scores that video alone.
 
 Usage: /work/venv/bin/python tools/reference/make_model_fixtures.py [--out DIR] [--skip-checks]
 """
@@ -327,13 +328,18 @@ def check_chain_graph() -> None:
 
 
 def check_padding_invariance(model: nn.Module, x, m) -> None:
-    """VideoSAGE: the scores of real frames do not depend on the padded rows."""
+    """Eval mode: the scores of real frames depend neither on the padded rows nor on the batch mates
+    (each video alone, cut to its length, scores the same)."""
     model.eval()
+    valid = m.bool()
     x2 = x.clone()
-    x2[~m.bool()] = torch.randn_like(x2[~m.bool()]) * 5
+    x2[~valid] = torch.randn_like(x2[~valid]) * 5
     with torch.no_grad():
         a, b = model(x, m), model(x2, m)
-    assert torch.allclose(a, b, atol=1e-12), "videosage scores depend on padding"
+        assert torch.allclose(a[valid], b[valid], atol=1e-12), "scores of real frames depend on padding"
+        for i, n in enumerate(int(k) for k in m.sum(dim=1).tolist()):
+            alone = model(x[i:i + 1, :n], m[i:i + 1, :n])
+            assert torch.allclose(a[i, :n], alone[0], atol=1e-12), f"video {i} scores differently alone"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,8 +367,7 @@ def main() -> None:
             n = check_finite_differences(model_t, x, m, t)
             if name == "logonet":
                 check_attention(model_t, x, m)
-            if name == "videosage":
-                check_padding_invariance(model_t, x, m)
+            check_padding_invariance(model_t, x, m)
         path = os.path.join(args.out, f"{case}.safetensors")
         save_file(tensors, path, metadata=metadata)
         size = os.path.getsize(path)

@@ -34,6 +34,16 @@ PUBLISHED = {
     },
 }
 
+def zero_padding(t: torch.Tensor, mask: torch.Tensor, time_dim: int) -> torch.Tensor:
+    """Zeroes the padded frames of `t` (time on `time_dim`, batch on 0) before a convolution over time,
+    so a padded video sees the same zero padding as when it is alone. This is the project's deliberate
+    difference from the report's code (README "Padding"): there, the convolutions (and CSTA's softmax)
+    read padded rows, so a video's scores depended on its batch mates."""
+    shape = [1] * t.dim()
+    shape[0], shape[time_dim] = mask.shape
+    return t * mask.reshape(shape).to(t.dtype)
+
+
 # The activation clamp of LoGoNet (the report's stability measure, kept as designed).
 CLAMP = 10.0
 
@@ -69,10 +79,10 @@ class LocalPath(nn.Module):
         self.bn2 = nn.BatchNorm2d(h)
         self.dropout = nn.Dropout(cfg["dropout"])
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         xp = self.feature_proj(x)                                   # (B,T,H)
-        c = self.conv1(xp.unsqueeze(1))                             # (B,H/2,T,H)
-        c = self.dropout(F.gelu(self.bn1(c)))
+        c = self.conv1(zero_padding(xp, mask, 1).unsqueeze(1))      # (B,H/2,T,H)
+        c = zero_padding(self.dropout(F.gelu(self.bn1(c))), mask, 2)
         c = self.bn2(self.conv2(c))                                 # (B,H,T,H)
         return self.dropout(F.gelu(c.mean(dim=1) + xp))
 
@@ -99,6 +109,20 @@ class EncoderLayer(nn.Module):
         return g + _clamp(self.ff(n2))
 
 
+def video_positions(pos: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+    """Positional encodings for a padded batch (padding: (B,T), True = padded). When T fits the table,
+    pos[:, :T] for all; otherwise each video gets the table resampled to its own length (rows past it
+    zero), so its scores do not depend on the batch's padded length."""
+    b, t = padding.shape
+    if t <= pos.shape[1]:
+        return pos[:, :t]
+    rows = []
+    for n in (~padding).sum(dim=1).tolist():
+        own = resample_positions(pos, max(int(n), 1))
+        rows.append(F.pad(own, (0, 0, 0, t - own.shape[1])))
+    return torch.cat(rows, dim=0)
+
+
 def resample_positions(pos: torch.Tensor, length: int) -> torch.Tensor:
     """pos (1, L, H) -> (1, length, H): a slice when length <= L, else linear resampling along L."""
     if length <= pos.shape[1]:
@@ -118,7 +142,7 @@ class GlobalPath(nn.Module):
         self.dropout = nn.Dropout(cfg["dropout"])
 
     def forward(self, x: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
-        g0 = self.dropout(self.feature_proj(x) + resample_positions(self.pos_encoding, x.shape[1]))
+        g0 = self.dropout(self.feature_proj(x) + video_positions(self.pos_encoding, padding))
         g = g0
         for layer in self.transformer_layers:
             g = layer(g, padding)
@@ -186,7 +210,7 @@ class LoGoNet(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         padding = ~mask.bool()
-        xl = self.local_path(x)
+        xl = self.local_path(x, mask)
         xg = self.global_path(x, padding)
         if self.cfg["cross_attention"]:
             xl2, xg2 = self.cross_attention(xl, xg, padding)
@@ -233,12 +257,13 @@ class CSTA(nn.Module):
         self.dropout = nn.Dropout(cfg["dropout"])
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        c = self.feature_proj(x).unsqueeze(1)                        # (B,1,T,P)
-        c = self.dropout(F.relu(self.bn1(self.conv1(c))))
-        c = self.dropout(F.relu(self.bn2(self.conv2(c))))
+        c = zero_padding(self.feature_proj(x), mask, 1).unsqueeze(1)   # (B,1,T,P)
+        c = zero_padding(self.dropout(F.relu(self.bn1(self.conv1(c)))), mask, 2)
+        c = zero_padding(self.dropout(F.relu(self.bn2(self.conv2(c)))), mask, 2)
         c = self.dropout(F.relu(self.bn3(self.conv3(c))))            # (B,C3,T,P)
-        # The softmax over T includes padded positions, as in the report's code.
-        att = torch.softmax(self.attention_conv(c).mean(dim=-1).squeeze(1), dim=-1)   # (B,T)
+        # The softmax over T excludes padded positions (the report's code included them).
+        logits = self.attention_conv(c).mean(dim=-1).squeeze(1)     # (B,T)
+        att = torch.softmax(logits.masked_fill(~mask.bool(), float("-inf")), dim=-1)
         h = c.mean(dim=-1).transpose(1, 2) * att.unsqueeze(-1)      # (B,T,C3)
         return self.score_net(h).squeeze(-1) * mask
 
@@ -316,9 +341,11 @@ class MixerBlock(nn.Module):
             nn.LayerNorm(h), nn.Linear(h, ch), nn.GELU(), nn.Dropout(p), nn.Linear(ch, h), nn.Dropout(p)
         )
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         t = F.layer_norm(h, h.shape[-1:], eps=1e-5).transpose(1, 2)  # no affine parameters; (B,H,T)
-        h = h + self.token_mix_conv(t).transpose(1, 2)
+        conv_a, gelu, drop_a, conv_b, drop_b = self.token_mix_conv
+        inner = zero_padding(drop_a(gelu(conv_a(zero_padding(t, mask, 2)))), mask, 2)
+        h = h + drop_b(conv_b(inner)).transpose(1, 2)
         return h + self.channel_mix(h)
 
 
@@ -333,7 +360,7 @@ class EDSNet(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         h = self.feature_proj(x)
         for block in self.mixer_blocks:
-            h = block(h)
+            h = block(h, mask)
         h = h * mask.unsqueeze(-1).to(h.dtype)
         return self.score_net(h).squeeze(-1) * mask
 
@@ -400,6 +427,34 @@ def _check_forward_small() -> None:
     print("small forward passes ok")
 
 
+def _check_padding_invariance() -> None:
+    """Eval mode: each video of a padded batch scores exactly as when it runs alone (float64)."""
+    torch.manual_seed(1)
+    small = {
+        "logonet": {"input_dim": 12, "hidden": 16, "heads": 4, "ff_dim": 24, "score_hidden": 8, "max_len": 20},
+        "csta": {"input_dim": 12, "proj_dim": 8, "channels": [2, 3, 4], "score_hidden": [4, 3]},
+        "videosage": {"input_dim": 12, "hidden": 8, "score_hidden": [4, 3]},
+        "edsnet": {"input_dim": 12, "hidden": 8, "token_hidden": 4, "channel_hidden": 16, "score_hidden": [4, 3]},
+    }
+    lengths = [9, 4, 6]
+    x = torch.randn(len(lengths), max(lengths), 12, dtype=torch.float64)
+    mask = torch.tensor([[1] * n + [0] * (max(lengths) - n) for n in lengths], dtype=torch.bool)
+    for name, cfg in small.items():
+        model = build(name, cfg).double().eval()
+        for module in model.modules():   # non-trivial running statistics, so BatchNorm is not the identity
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+        with torch.no_grad():
+            batched = model(x, mask)
+            for i, n in enumerate(lengths):
+                alone = model(x[i:i + 1, :n], mask[i:i + 1, :n])
+                gap = (batched[i, :n] - alone[0]).abs().max().item()
+                assert gap < 1e-12, f"{name}: video {i} differs from its batched scores by {gap}"
+    print("padded batch == each video alone ok")
+
+
 if __name__ == "__main__":
     check_counts()
     _check_forward_small()
+    _check_padding_invariance()

@@ -48,6 +48,38 @@ extension Tensor {
         }
     }
 
+    /// Zeroes every position that `mask` marks as padding, for a tensor that carries time on `timeAxis`:
+    /// self is (B, ..., T, ...) with T at `timeAxis`, `mask` is (B, T) with 1 = real frame, 0 = padding.
+    /// Convolutions over time read their neighbours, so zeroing padded frames first makes a padded video
+    /// see exactly the zero padding it would see alone. Returns self when nothing is padded.
+    public func zeroingPadding(mask: Tensor, timeAxis: Int) -> Tensor {
+        let axis = normalizedAxis(timeAxis, rank: rank, op: "zeroingPadding")
+        checkArgument(axis >= 1 && mask.rank == 2 && mask.shape[0] == shape[0] && mask.shape[1] == shape[axis],
+                      "zeroingPadding: mask of shape \(mask.shape) does not fit a tensor of shape \(shape) with time on axis \(axis)")
+        if (0..<mask.count).allSatisfy({ mask.storage.pointer[$0] != 0 }) { return self }
+        let (b, t) = (mask.shape[0], mask.shape[1])
+        let outer = shape[1..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        // Row r = ((video, outer index), frame) of `inner` contiguous elements; keep[r] is its mask entry.
+        let rows = b * outer * t
+        let apply = { (source: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>) in
+            let pm = mask.storage.pointer   // captures the mask tensor, which the backward pass outlives otherwise
+            parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(inner, 1))) { s, e in
+                for r in s..<e {
+                    let video = r / (outer * t), frame = r % t
+                    let row = target + r * inner, from = source + r * inner
+                    if pm[video * t + frame] != 0 { row.update(from: from, count: inner) } else { row.update(repeating: 0, count: inner) }
+                }
+            }
+        }
+        let out = Tensor.empty(shape)
+        apply(storage.pointer, out.storage.pointer)
+        return out.recorded(from: [self]) { g in
+            let gx = Tensor.empty(g.shape)
+            apply(g.storage.pointer, gx.storage.pointer)
+            return [gx]
+        }
+    }
+
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
     /// The identity when not training or p == 0. The mask is one draw per element in order from `rng`
     /// (element i is dropped when its unit float is below p), kept as bytes for the backward pass.
