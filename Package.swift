@@ -31,8 +31,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd"], swiftSettings: swiftSettings),
-        .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation"], swiftSettings: swiftSettings),
+        .target(name: "Randomness", swiftSettings: swiftSettings),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "Randomness"], swiftSettings: swiftSettings),
+        .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness"], swiftSettings: swiftSettings),
         .target(name: "Evaluation", swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: swiftSettings),
         .target(name: "Harness",
@@ -43,9 +44,9 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "VideoDataTests", dependencies: ["VideoData", "Evaluation"],
+        .testTarget(name: "VideoDataTests", dependencies: ["VideoData", "Evaluation", "Randomness"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"],
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData"],
                     resources: [.copy("Fixtures")]),

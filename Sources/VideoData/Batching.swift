@@ -1,3 +1,5 @@
+import Randomness
+
 /// A batch of videos padded to the longest one. Everything is row-major:
 /// `features[(b * maxLength + t) * featureWidth + f]`, `mask[b * maxLength + t]` (1 real frame, 0 padding),
 /// `gtscore[b * maxLength + t]` (0 at padding).
@@ -78,7 +80,7 @@ public final class BatchLoader {
 
     /// The keys of each batch of `epoch`, in the order they are served. The last batch may be smaller.
     public func plan(epoch: Int) -> [[String]] {
-        var random = SeededRandom(seed: SplitMix64.derive(seed, UInt64(epoch)))
+        var random = SeededGenerator(seed: SplitMix64.derive(seed, UInt64(epoch)))
         var order = keys
         if shuffle { random.shuffle(&order) }
         if bucketByLength {

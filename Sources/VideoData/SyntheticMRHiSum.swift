@@ -1,3 +1,4 @@
+import Randomness
 import Evaluation
 import Foundation
 
@@ -133,7 +134,7 @@ public enum SyntheticMRHiSum {
         let keys = (1...config.videoCount).map { "video_\($0)" }
         var frames = 0
         var metadata: [VideoMetadata] = []
-        var random = SeededRandom(seed: SplitMix64.derive(config.seed, 0x3E7A_0000))
+        var random = SeededGenerator(seed: SplitMix64.derive(config.seed, 0x3E7A_0000))
         try VideoDatasets.wrapped {
             let data = try HDF5File.create(directory.appendingPathComponent(dataFileName))
             let truth = try HDF5File.create(directory.appendingPathComponent(interestFileName))
@@ -179,7 +180,7 @@ public enum SyntheticMRHiSum {
         return frames
     }
 
-    private static func randomText(_ length: Int, _ random: inout SeededRandom) -> String {
+    private static func randomText(_ length: Int, _ random: inout SeededGenerator) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         return String((0..<length).map { _ in alphabet[random.int(in: 0...(alphabet.count - 1))] })
     }

@@ -1,3 +1,4 @@
+import Randomness
 import Foundation
 
 /// The content model behind the synthetic set (see data.md, "Synthetic MR.HiSum").
@@ -23,7 +24,7 @@ struct SyntheticVideoMaker {
 
     init(config: SyntheticConfig) {
         self.config = config
-        var random = SeededRandom(seed: SplitMix64.derive(config.seed, 0xFEA7_0000))
+        var random = SeededGenerator(seed: SplitMix64.derive(config.seed, 0xFEA7_0000))
         let d = config.latentDimension
         projection = (0..<(d * config.featureWidth)).map { _ in Float(random.normal()) }
         themes = (0..<config.themeCount).map { _ in Self.unit((0..<d).map { _ in random.normal() }) }
@@ -38,7 +39,7 @@ struct SyntheticVideoMaker {
     }
 
     func make(videoIndex: Int) -> Made {
-        var random = SeededRandom(seed: SplitMix64.derive(config.seed, UInt64(videoIndex) + 1))
+        var random = SeededGenerator(seed: SplitMix64.derive(config.seed, UInt64(videoIndex) + 1))
         let d = config.latentDimension
         let n = random.int(in: config.minLength...config.maxLength)
         let theme = random.int(in: 0...(config.themeCount - 1))
@@ -69,7 +70,7 @@ struct SyntheticVideoMaker {
     }
 
     /// Shots of `shotLength` frames (the last absorbs a remainder shorter than the minimum).
-    private func makeShots(frames n: Int, random: inout SeededRandom) -> [Segment] {
+    private func makeShots(frames n: Int, random: inout SeededGenerator) -> [Segment] {
         var shots: [Segment] = []
         var start = 0
         while start < n {
@@ -82,7 +83,7 @@ struct SyntheticVideoMaker {
     }
 
     /// Short windows where every frame gets its own random offset: motion-like bursts.
-    private func addBursts(to latent: inout [[Double]], random: inout SeededRandom) {
+    private func addBursts(to latent: inout [[Double]], random: inout SeededGenerator) {
         let n = latent.count, d = config.latentDimension
         let count = max(1, Int((Double(n) * config.burstsPerFrame).rounded()))
         for _ in 0..<count {
@@ -133,7 +134,7 @@ struct SyntheticVideoMaker {
     }
 
     /// features = quantise(scale * z P + noise), de-quantised as YouTube-8M: q * 4/255 - 2.
-    private func project(latent: [[Double]], random: inout SeededRandom) -> [Float] {
+    private func project(latent: [[Double]], random: inout SeededGenerator) -> [Float] {
         let width = config.featureWidth, d = config.latentDimension
         var features = [Float](repeating: 0, count: latent.count * width)
         var row = [Float](repeating: 0, count: width)

@@ -1,3 +1,4 @@
+import Randomness
 import Evaluation
 import Foundation
 import Testing
@@ -129,7 +130,7 @@ import Testing
         let dataset = try MRHiSumDataset(file: summary.dataFile, splitFile: summary.splitFile)
         var perfect: [Double] = [], shuffled: [Double] = []
         var constantSkipped = 0
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for key in dataset.split.allKeys {
             let gtscore = try dataset.video(key).gtscore.map(Double.init)
             let interest = try SyntheticMRHiSum.interest(of: key, in: summary.directory).map(Double.init)

@@ -60,7 +60,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout SeededGenerator) -> Tensor {
         let t = Tensor.empty(shape)
         let p = t.storage.pointer
-        for i in 0..<t.count { p[i] = mean + std * rng.normal() }
+        for i in 0..<t.count { p[i] = mean + std * Float(rng.normal()) }
         return t
     }
 

@@ -23,8 +23,9 @@ public struct SplitMix64: Sendable {
     }
 }
 
-/// xoshiro256**: the project's own seeded generator, so results never depend on the platform's RNG.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+/// xoshiro256** seeded through SplitMix64: the project's one seeded generator (initialisation, dropout,
+/// shuffling, the synthetic data set), so results never depend on the platform's generator.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {
@@ -39,6 +40,17 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         s2 ^= t
         s3 = s3 << 45 | s3 >> 19
         return result
+    }
+
+    /// Uniform in [0, 1) with 24 random bits: exact in Float, so dropout can compare the integer draw
+    /// with its threshold instead.
+    @inline(__always) public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// Uniform in [low, high), in Float.
+    public mutating func uniform(_ low: Float, _ high: Float) -> Float {
+        low + (high - low) * nextUnitFloat()
     }
 
     /// Uniform in [0, 1) with 53 random bits.
