@@ -42,13 +42,15 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "bench", dependencies: ["Harness"], swiftSettings: swiftSettings),
 
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"],
+        // Test support shared by the test targets (fixture loading); not part of any product.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/Support", swiftSettings: swiftSettings),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoDataTests", dependencies: ["VideoData", "Evaluation", "Randomness"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData"],
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// Layers, ops, optimizers and schedules against fixtures written by PyTorch (tools/reference/layers.py,
 /// documented in tools/reference/README.md).
@@ -9,34 +10,15 @@ import Testing
 /// (max |ours - ref| <= 1e-5 max |ref|). The references are float64 results rounded to float32, so this
 /// measures our float32 error alone; an elementwise relative bound would be dominated by entries that
 /// cancel to near zero, where float32 sums cannot carry 5 significant digits.
-struct Fixture {
-    let name: String
-    let tensors: [String: TensorRecord]
-    let config: [String: Any]
+typealias Fixture = SafeTensorsFixture
 
-    init(_ name: String) throws {
-        self.name = name
-        let url = try #require(Bundle.module.url(forResource: name, withExtension: "safetensors", subdirectory: "Fixtures"))
-        let loaded = try SafeTensors.load(from: url)
-        tensors = loaded.tensors
-        config = (try JSONSerialization.jsonObject(with: Data((loaded.metadata["config"] ?? "{}").utf8)) as? [String: Any]) ?? [:]
-    }
-
-    func tensor(_ key: String) throws -> Tensor {
-        let r = try #require(tensors[key], "\(name) has no \(key)")
-        return Tensor(r.values, shape: r.shape)
-    }
+extension SafeTensorsFixture {
+    init(_ name: String) throws { try self.init(name, in: Bundle.module) }
 
     func ints(_ key: String) -> [Int] { (config[key] as? [Int]) ?? [] }
     func int(_ key: String) -> Int { (config[key] as? Int) ?? 0 }
     func bool(_ key: String) -> Bool { (config[key] as? Bool) ?? false }
     func float(_ key: String) -> Float { Float((config[key] as? Double) ?? 0) }
-
-    var state: [String: (shape: [Int], values: [Float])] {
-        var out: [String: (shape: [Int], values: [Float])] = [:]
-        for (k, v) in tensors where k.hasPrefix("param.") { out[String(k.dropFirst(6))] = (v.shape, v.values) }
-        return out
-    }
 
     func expectClose(_ ours: Tensor?, _ key: String, tolerance: Float = 1e-5,
                      sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -119,7 +101,7 @@ struct Fixture {
             return
         }
         if let module {
-            try module.loadState(f.state)
+            try module.loadState(f.parameters)
             module.setTraining(f.config["mode"] as? String != "eval")
         }
         let y = try forward()
