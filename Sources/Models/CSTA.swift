@@ -84,11 +84,12 @@ public final class CSTA: SummaryModel {
         var c = featureProj(features).zeroingPadding(mask: mask, timeAxis: 1).reshaped([b, 1, t, config.projDim])
         c = dropout(bn1(conv1(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
         c = dropout(bn2(conv2(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
-        c = dropout(bn3(conv3(c)).relu())                                   // (B, C3, T, P)
-        // Both uses of c go through its mean over the last axis, and the 1x1 attention conv is linear per
-        // position, so it commutes with that mean: apply it to the (B, T, C3) means instead of the full
-        // (B, C3, T, P) tensor (same result; no full-size conv output or gradient).
-        let pooled = c.mean(axis: 3).permuted([0, 2, 1])                                 // (B, T, C3)
+        // c = dropout(relu(bn3(conv3(c)))) of shape (B, C3, T, P) is only ever used through its mean over
+        // the last axis, and the 1x1 attention conv is linear per position, so it commutes with that mean:
+        // apply it to the (B, T, C3) means instead of the full tensor (same result; no full-size conv output
+        // or gradient). bn3, ReLU, dropout and the mean run as one op, without full-size intermediates.
+        let pooled = bn3.activationDropoutMean(conv3(c), activation: .relu, dropout: dropout)
+            .permuted([0, 2, 1])                                                         // (B, T, C3)
         let c3 = config.channels[2]
         var logits = pooled.matmul(attentionConv.weight.reshaped([1, c3]), transposeOther: true)   // (B, T, 1)
         if let bias = attentionConv.bias { logits = logits + bias }

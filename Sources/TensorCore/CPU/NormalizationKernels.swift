@@ -140,7 +140,7 @@ func batchNormBackwardKernel(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float
 
 /// Splits 0..<n into chunks short enough that a float sum over one chunk keeps its precision.
 @inline(__always)
-private func forChunks(_ n: Int, _ body: (Int, Int) -> Void) {
+func forChunks(_ n: Int, _ body: (Int, Int) -> Void) {
     var s = 0
     while s < n {
         let e = Swift.min(n, s + 1024)

@@ -21,6 +21,15 @@ public final class BatchNorm: Module {
         x.batchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
                     training: isTraining, momentum: momentum, eps: eps)
     }
+
+    /// `dropout(activation(self(x))).mean(axis: -1)` as one op, for x (N, C, ..., L): see
+    /// `Tensor.batchNormActivationDropoutMean`. Same values, gradients, running statistics and dropout draws
+    /// as the composed layers.
+    public func activationDropoutMean(_ x: Tensor, activation: NormActivation, dropout: Dropout) -> Tensor {
+        x.batchNormActivationDropoutMean(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                         training: isTraining, momentum: momentum, eps: eps, activation: activation,
+                                         dropout: dropout.p, dropoutTraining: dropout.isTraining, rng: dropout.rng)
+    }
 }
 
 /// `nn.LayerNorm` over the last axis, with or without the affine parameters.

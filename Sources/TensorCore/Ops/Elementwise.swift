@@ -87,33 +87,36 @@ extension Tensor {
         checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
         if !training || p == 0 { return self }
         let n = count
-        let keep = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(n, 1))
-        // nextUnitFloat() is (next() >> 40) / 2^24, exact in float, so comparing it with p is comparing
-        // the 24-bit integer with ceil(p 2^24).
-        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
-        rng.withGenerator { gen in
-            for i in 0..<n { keep[i] = (gen.next() >> 40) < threshold ? 0 : 1 }
-        }
-        let mask = DropoutMask(keep)
+        let mask = DropoutKeepFlags(count: n, p: p, rng: rng)
         let scale = 1 / (1 - p)
         let out = Tensor.empty(shape)
-        let px = storage.pointer, po = out.storage.pointer
+        let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
         // Multiplying by the 0/1 flag (not selecting) keeps the loop vectorisable.
         parallelChunks(n) { s, e in for i in s..<e { po[i] = px[i] * (Float(keep[i]) * scale) } }
         return out.recorded(from: [self]) { g in
             let gx = Tensor.empty(g.shape)
-            let pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.keep
+            let pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
             parallelChunks(n) { s, e in for i in s..<e { pgx[i] = pg[i] * (Float(keep[i]) * scale) } }
             return [gx]
         }
     }
 }
 
-/// Dropout's keep flags, one byte per element, released with the graph.
-private final class DropoutMask: @unchecked Sendable {
-    let keep: UnsafeMutablePointer<UInt8>
-    init(_ keep: UnsafeMutablePointer<UInt8>) { self.keep = keep }
-    deinit { keep.deallocate() }
+/// Dropout's keep flags for `count` elements, drawn exactly as `Tensor.dropout` draws them (one value of
+/// the stream per element, in element order), one byte per element.
+final class DropoutKeepFlags: @unchecked Sendable {
+    let flags: UnsafeMutablePointer<UInt8>
+
+    init(count: Int, p: Float, rng: RandomSource) {
+        flags = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(count, 1))
+        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
+        let flags = flags
+        rng.withGenerator { gen in
+            for i in 0..<count { flags[i] = (gen.next() >> 40) < threshold ? 0 : 1 }
+        }
+    }
+
+    deinit { flags.deallocate() }
 }
 
 /// A shared, seeded random stream for the layers of one model (dropout draws in call order), so a run is
