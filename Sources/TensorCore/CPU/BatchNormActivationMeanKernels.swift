@@ -20,29 +20,62 @@ enum IdentityFunction: UnaryFunction {
     @inline(__always) static func derivative(x: Float, y: Float) -> Float { 1 }
 }
 
+/// The chunk sizes the kernels work in: short enough for a float partial sum to keep its precision and for
+/// the chunk's buffer to stay in L1.
+private let chunkLength = 1024
+
+/// buf[i] = keep[i] F(x[i] a + b) for i < n: the activated, masked values of one chunk.
+@inline(__always)
+private func activated<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ keep: UnsafePointer<UInt8>?,
+                                         a: Float, b: Float, into buf: UnsafeMutablePointer<Float>, _ n: Int) {
+    if let keep {
+        for i in 0..<n { buf[i] = F.apply(x[i] * a + b) * Float(keep[i]) }
+    } else {
+        for i in 0..<n { buf[i] = F.apply(x[i] * a + b) }
+    }
+}
+
+/// buf[i] = rowGrad keep[i] F'(x[i] a + b) for i < n: the gradient reaching the batch-norm output.
+@inline(__always)
+private func upstream<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ keep: UnsafePointer<UInt8>?,
+                                        a: Float, b: Float, rowGrad: Float, into buf: UnsafeMutablePointer<Float>, _ n: Int) {
+    if let keep {
+        for i in 0..<n {
+            let pre = x[i] * a + b
+            buf[i] = rowGrad * F.derivative(x: pre, y: F.apply(pre)) * Float(keep[i])
+        }
+    } else {
+        for i in 0..<n {
+            let pre = x[i] * a + b
+            buf[i] = rowGrad * F.derivative(x: pre, y: F.apply(pre))
+        }
+    }
+}
+
 /// out[row] = mean over the row of keep * scale * F(x * a + b), a and b the channel's batch-norm affine.
-func activationMeanKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
+func activationMeanKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
                                             _ keep: UnsafePointer<UInt8>?, _ out: UnsafeMutablePointer<Float>,
                                             _ g: ActivationMeanGeometry) {
     let l = g.layout, rows = g.rowsPerChannel, length = g.length
     let rowScale = g.dropoutScale / Float(length)
     parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        for oc in s..<e {
-            let c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
-            for row in 0..<rows {
-                let start = oc * l.inner + row * length
-                var sum = 0.0
-                forChunks(length) { s, e in
-                    var acc: Float = 0
-                    if let keep {
-                        for i in (start + s)..<(start + e) { acc += F.apply(x[i] * a + b) * Float(keep[i]) }
-                    } else {
-                        for i in (start + s)..<(start + e) { acc += F.apply(x[i] * a + b) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkLength) { buffer in
+            let buf = buffer.baseAddress!
+            for oc in s..<e {
+                let c = oc % l.channels
+                let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+                for row in 0..<rows {
+                    let start = oc * l.inner + row * length
+                    var sum = 0.0
+                    var i = 0
+                    while i < length {
+                        let n = Swift.min(chunkLength, length - i)
+                        activated(f, x + start + i, keep.map { $0 + start + i }, a: a, b: b, into: buf, n)
+                        sum += Double(vectorSum(buf, n))
+                        i += n
                     }
-                    sum += Double(acc)
+                    out[oc * rows + row] = Float(sum) * rowScale
                 }
-                out[oc * rows + row] = Float(sum) * rowScale
             }
         }
     }
@@ -52,7 +85,7 @@ func activationMeanKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>
 /// is given. The upstream gradient of element i is gy_i = g[row] scale / length * keep_i * F'(x_i a + b);
 /// then dx = gamma rstd (gy - mean(gy) - xhat mean(gy xhat)) with batch statistics, gamma rstd gy without.
 /// Channels run in parallel; each channel is read twice (sums, then dx) while it is still in cache.
-func activationMeanBackwardKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>,
+func activationMeanBackwardKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>,
                                                     _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
                                                     batchStatistics: Bool, gx: UnsafeMutablePointer<Float>?,
                                                     _ g: ActivationMeanGeometry) -> (gamma: [Float], beta: [Float]) {
@@ -61,52 +94,49 @@ func activationMeanBackwardKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointe
     let n = Float(l.perChannel)
     var gGamma = [Float](repeating: 0, count: l.channels), gBeta = [Float](repeating: 0, count: l.channels)
 
-    // The gradient reaching the normalised-and-affine value of element i of row `oc * rows + row`.
-    @inline(__always) func upstream(_ i: Int, _ rowGrad: Float, _ a: Float, _ b: Float) -> Float {
-        let pre = x[i] * a + b
-        let d = rowGrad * F.derivative(x: pre, y: F.apply(pre))
-        if let keep { return d * Float(keep[i]) }
-        return d
+    // Runs `body(start, count)` over the channel's elements in chunks, with the chunk's upstream gradient
+    // in `buf`.
+    @inline(__always) func forEachChunk(channel c: Int, a: Float, b: Float, _ buf: UnsafeMutablePointer<Float>,
+                                        _ body: (Int, Int) -> Void) {
+        for o in 0..<l.outer {
+            let oc = o * l.channels + c
+            for row in 0..<rows {
+                let start = oc * l.inner + row * length, rowGrad = gOut[oc * rows + row] * rowScale
+                var i = 0
+                while i < length {
+                    let count = Swift.min(chunkLength, length - i)
+                    upstream(f, x + start + i, keep.map { $0 + start + i }, a: a, b: b, rowGrad: rowGrad, into: buf, count)
+                    body(start + i, count)
+                    i += count
+                }
+            }
+        }
     }
 
     gGamma.withUnsafeMutableBufferPointer { gp in
         gBeta.withUnsafeMutableBufferPointer { bp in
             let (pGamma, pBeta) = (gp.baseAddress!, bp.baseAddress!)
             parallelChunks(l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.perChannel, 1))) { cs, ce in
-                for c in cs..<ce {
-                    let m = stats.mean[c], r = stats.rstd[c]
-                    let a = r * stats.gamma[c], b = stats.beta[c] - m * a
-                    var sumG = 0.0, sumGX = 0.0
-                    for o in 0..<l.outer {
-                        let oc = o * l.channels + c
-                        for row in 0..<rows {
-                            let start = oc * l.inner + row * length, rowGrad = gOut[oc * rows + row] * rowScale
-                            forChunks(length) { s, e in
-                                var sg: Float = 0, sgx: Float = 0
-                                for i in (start + s)..<(start + e) {
-                                    let gy = upstream(i, rowGrad, a, b)
-                                    sg += gy
-                                    sgx += gy * (x[i] - m)
-                                }
-                                sumG += Double(sg)
-                                sumGX += Double(sgx)
-                            }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkLength) { buffer in
+                    let buf = buffer.baseAddress!
+                    for c in cs..<ce {
+                        let m = stats.mean[c], r = stats.rstd[c]
+                        let a = r * stats.gamma[c], b = stats.beta[c] - m * a
+                        var sumG = 0.0, sumGX = 0.0
+                        forEachChunk(channel: c, a: a, b: b, buf) { start, count in
+                            sumG += Double(vectorSum(buf, count))
+                            sumGX += Double(vectorDot(buf, x + start, shift: m, count))
                         }
-                    }
-                    let dGamma = Float(sumGX) * r
-                    pGamma[c] = dGamma
-                    pBeta[c] = Float(sumG)
-                    guard let gx else { continue }
-                    let k = stats.gamma[c] * r
-                    let meanG = batchStatistics ? Float(sumG) / n : 0
-                    let meanGX = batchStatistics ? dGamma / n * r : 0
-                    for o in 0..<l.outer {
-                        let oc = o * l.channels + c
-                        for row in 0..<rows {
-                            let start = oc * l.inner + row * length, rowGrad = gOut[oc * rows + row] * rowScale
-                            for i in start..<(start + length) {
-                                gx[i] = k * (upstream(i, rowGrad, a, b) - meanG - (x[i] - m) * meanGX)
-                            }
+                        let dGamma = Float(sumGX) * r
+                        pGamma[c] = dGamma
+                        pBeta[c] = Float(sumG)
+                        guard let gx else { continue }
+                        let k = stats.gamma[c] * r
+                        let meanG = batchStatistics ? Float(sumG) / n : 0
+                        let meanGX = batchStatistics ? dGamma / n * r : 0
+                        forEachChunk(channel: c, a: a, b: b, buf) { start, count in
+                            let px = x + start, out = gx + start
+                            for i in 0..<count { out[i] = k * (buf[i] - meanG - (px[i] - m) * meanGX) }
                         }
                     }
                 }

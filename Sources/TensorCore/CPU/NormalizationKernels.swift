@@ -57,22 +57,14 @@ func channelMomentsKernel(_ x: UnsafePointer<Float>, _ l: ChannelLayout) -> (mea
                     var sum = 0.0
                     for o in 0..<l.outer {
                         let p = x + l.row(o, c)
-                        forChunks(l.inner) { s, e in
-                            var acc: Float = 0
-                            for i in s..<e { acc += p[i] }
-                            sum += Double(acc)
-                        }
+                        forChunks(l.inner) { s, e in sum += Double(vectorSum(p + s, e - s)) }
                     }
                     let m = sum / n, mf = Float(m)
                     var sq = 0.0
                     for o in 0..<l.outer {
                         let p = x + l.row(o, c)
                         // Float deviations from the mean, summed in float over short chunks, then in double.
-                        forChunks(l.inner) { s, e in
-                            var acc: Float = 0
-                            for i in s..<e { let d = p[i] - mf; acc += d * d }
-                            sq += Double(acc)
-                        }
+                        forChunks(l.inner) { s, e in sq += Double(vectorSumOfSquares(p + s, shift: mf, e - s)) }
                     }
                     let shift = Double(mf) - m     // correct for rounding the mean to float
                     pm[c] = m
@@ -114,10 +106,8 @@ func batchNormBackwardKernel(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float
                     for o in 0..<l.outer {
                         let px = x + l.row(o, c), pg = g + l.row(o, c)
                         forChunks(l.inner) { s, e in
-                            var a: Float = 0, b: Float = 0
-                            for i in s..<e { a += pg[i]; b += pg[i] * (px[i] - m) }
-                            sumG += Double(a)
-                            sumGX += Double(b)
+                            sumG += Double(vectorSum(pg + s, e - s))
+                            sumGX += Double(vectorDot(pg + s, px + s, shift: m, e - s))
                         }
                     }
                     let dGamma = Float(sumGX) * r

@@ -1,0 +1,87 @@
+import Testing
+@testable import TensorCore
+
+/// 3x3 convolutions with enough channels run as Winograd F(2x2, 3x3): values and all three gradients
+/// against a direct convolution summed in double precision, and finite differences.
+@Suite("Winograd 3x3 convolution") struct WinogradConvolutionTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let n, c, o, h, w, padH, padW: Int
+        var testDescription: String { "n\(n) c\(c) o\(o) \(h)x\(w) pad (\(padH), \(padW))" }
+        var geometry: ConvGeometry {
+            ConvGeometry(n: n, c: c, h: h, w: w, o: o, kh: 3, kw: 3, strideH: 1, strideW: 1,
+                         padH: padH, padW: padW, dilH: 1, dilW: 1)
+        }
+    }
+    static let cases: [Case] = [
+        Case(n: 2, c: 16, o: 17, h: 6, w: 8, padH: 1, padW: 1),     // even output: whole tiles
+        Case(n: 1, c: 18, o: 16, h: 7, w: 9, padH: 1, padW: 1),     // odd output: half tiles at the edges
+        Case(n: 2, c: 16, o: 16, h: 5, w: 6, padH: 0, padW: 2),     // other paddings
+        Case(n: 1, c: 20, o: 24, h: 3, w: 40, padH: 2, padW: 0),
+        Case(n: 1, c: 16, o: 16, h: 8, w: 600, padH: 1, padW: 1),   // blocks of three tile rows, the last one short
+    ]
+
+    /// y = b + Σ x w, and (for the upstream gradient gy) gx = Σ gy w, gw = Σ gy x, gb = Σ gy, in double.
+    private static func direct(_ x: [Float], _ w: [Float], _ b: [Float], _ gy: [Float], _ k: Case)
+        -> (y: [Double], gx: [Double], gw: [Double], gb: [Double]) {
+        let g = k.geometry, (oh, ow) = (g.outH, g.outW)
+        var y = [Double](repeating: 0, count: k.n * k.o * oh * ow)
+        var gx = [Double](repeating: 0, count: x.count), gw = [Double](repeating: 0, count: w.count)
+        var gb = [Double](repeating: 0, count: k.o)
+        for n in 0..<k.n {
+            for o in 0..<k.o {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        let yi = ((n * k.o + o) * oh + i) * ow + j
+                        var acc = Double(b[o])
+                        let up = Double(gy[yi])
+                        gb[o] += up
+                        for c in 0..<k.c {
+                            for ki in 0..<3 {
+                                for kj in 0..<3 {
+                                    let (r, s) = (i + ki - k.padH, j + kj - k.padW)
+                                    guard r >= 0, r < k.h, s >= 0, s < k.w else { continue }
+                                    let xi = ((n * k.c + c) * k.h + r) * k.w + s, wi = ((o * k.c + c) * 3 + ki) * 3 + kj
+                                    acc += Double(x[xi]) * Double(w[wi])
+                                    gx[xi] += up * Double(w[wi])
+                                    gw[wi] += up * Double(x[xi])
+                                }
+                            }
+                        }
+                        y[yi] = acc
+                    }
+                }
+            }
+        }
+        return (y, gx, gw, gb)
+    }
+
+    @Test(arguments: cases) func matchesTheDirectConvolution(_ k: Case) {
+        #expect(WinogradGeometry.forward(k.geometry) != nil, "the case must take the Winograd path")
+        let x = randomTensor([k.n, k.c, k.h, k.w], seed: 1), w = randomTensor([k.o, k.c, 3, 3], seed: 2, scale: 0.3)
+        let b = randomTensor([k.o], seed: 3)
+        for t in [x, w, b] { t.requiresGrad = true }
+        let (y, flops) = Accounting.countingFlops { x.conv2d(weight: w, bias: b, padding: (k.padH, k.padW)) }
+        let gy = uniformTensor(y.shape, -1, 1, seed: 4)
+        y.backward(seed: gy)
+        let expected = Self.direct(x.values, w.values, b.values, gy.values, k)
+        for (name, actual, reference) in [("output", y.values, expected.y), ("input gradient", x.grad!.values, expected.gx),
+                                          ("weight gradient", w.grad!.values, expected.gw), ("bias gradient", b.grad!.values, expected.gb)] {
+            let largest = reference.map(abs).max() ?? 0
+            let error = zip(actual, reference).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(actual.count == reference.count)
+            #expect(error <= 1e-5 * largest, "\(name): max error \(error) against max \(largest)")
+        }
+        // The forward pass ran the 16 transformed products over whole tiles, not the 9-tap direct product.
+        let g = k.geometry
+        let tiles = ((g.outH + 1) / 2) * ((g.outW + 1) / 2)
+        #expect(flops == Int64(2 * 16 * k.n * tiles * k.o * k.c))
+    }
+
+    @Test func finiteDifferences() {
+        let k = Case(n: 1, c: 16, o: 16, h: 3, w: 4, padH: 1, padW: 1)
+        #expect(WinogradGeometry.forward(k.geometry) != nil)
+        let inputs = [randomTensor([k.n, k.c, k.h, k.w], seed: 5), randomTensor([k.o, k.c, 3, 3], seed: 6, scale: 0.3),
+                      randomTensor([k.o], seed: 7)]
+        checkGradients(inputs, step: 1e-2, atol: 2e-3, rtol: 1e-2) { $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 1)) }
+    }
+}
