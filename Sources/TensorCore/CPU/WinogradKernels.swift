@@ -208,3 +208,99 @@ private func winogradOutputTransform(_ m: UnsafePointer<Float>, _ bias: UnsafePo
         }
     }
 }
+
+/// The weight gradient of `winogradConvolution`, one image, accumulated: dU_ξ += (A dY Aᵀ)_ξ V_ξᵀ over the
+/// image's tiles, with V the input transform of x (as in the forward pass) and dY the output gradient's 2x2
+/// tiles (zero past odd edges). `du` (16, o, c) is turned into the kernel's gradient by
+/// `winogradKernelGradient` once every image is in. `v` and `m` are scratch as for `winogradConvolution`.
+func winogradWeightGradient(_ x: UnsafePointer<Float>, _ gout: UnsafePointer<Float>, _ du: UnsafeMutablePointer<Float>,
+                            _ g: WinogradGeometry, v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
+    let ld = g.blockStride
+    var firstRow = 0
+    while firstRow < g.tilesH {
+        let rows = Swift.min(g.blockRows, g.tilesH - firstRow)
+        let tiles = rows * g.tilesW
+        winogradInputTransform(x, v, g, firstRow: firstRow, rows: rows)
+        winogradOutputGradientTransform(gout, m, g, firstRow: firstRow, rows: rows)
+        for xi in 0..<16 {
+            sgemm(false, true, m: g.o, n: g.c, k: tiles, m + xi * g.o * ld, lda: ld, v + xi * g.c * ld, ldb: ld,
+                  beta: 1, du + xi * g.o * g.c, ldc: g.c)
+        }
+        firstRow += rows
+    }
+}
+
+/// gw (o, c, 3, 3) += Gᵀ dU G for dU (16, o, c) from `winogradWeightGradient`.
+func winogradKernelGradient(_ du: UnsafePointer<Float>, _ gw: UnsafeMutablePointer<Float>, o: Int, c: Int) {
+    let plane = o * c
+    parallelChunks(plane, grain: 4096) { s, e in
+        for oc in s..<e {
+            @inline(__always) func at(_ i: Int, _ j: Int) -> Float { du[(4 * i + j) * plane + oc] }
+            // t = Gᵀ dU (3 x 4), column by column; then Gᵀ along each row of t.
+            @inline(__always) func column(_ j: Int) -> (Float, Float, Float) {
+                let (u0, u1, u2, u3) = (at(0, j), at(1, j), at(2, j), at(3, j))
+                return (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
+            }
+            let (c0, c1, c2, c3) = (column(0), column(1), column(2), column(3))
+            let dst = gw + oc * 9
+            @inline(__always) func row(_ p: Int, _ t0: Float, _ t1: Float, _ t2: Float, _ t3: Float) {
+                dst[3 * p] += t0 + 0.5 * (t1 + t2)
+                dst[3 * p + 1] += 0.5 * (t1 - t2)
+                dst[3 * p + 2] += 0.5 * (t1 + t2) + t3
+            }
+            row(0, c0.0, c1.0, c2.0, c3.0)
+            row(1, c0.1, c1.1, c2.1, c3.1)
+            row(2, c0.2, c1.2, c2.2, c3.2)
+        }
+    }
+}
+
+/// dM (16, o, ld) = A dY Aᵀ for the output gradient's tiles of tile rows [firstRow, firstRow + rows):
+/// the transpose of the output transform. Output channels in parallel, 8 tiles at a time.
+private func winogradOutputGradientTransform(_ gout: UnsafePointer<Float>, _ dm: UnsafeMutablePointer<Float>,
+                                             _ g: WinogradGeometry, firstRow: Int, rows: Int) {
+    let tilesW = g.tilesW, tiles = rows * tilesW, ld = g.blockStride, plane = g.o * ld
+    parallelChunks(g.o, grain: Swift.max(1, 8192 / Swift.max(tiles, 1))) { o0, o1 in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffer in
+            let y = buffer.baseAddress!       // dY's four positions for 8 tiles: y00, y01, y10, y11
+            for o in o0..<o1 {
+                for r in 0..<rows {
+                    let top = 2 * (firstRow + r)
+                    let row0 = gout + (o * g.outH + top) * g.outW
+                    let hasSecondRow = top + 1 < g.outH
+                    let base = dm + o * ld + r * tilesW
+                    var tx = 0
+                    while tx < tilesW {
+                        y.update(repeating: 0, count: 32)
+                        for t in 0..<Swift.min(8, tilesW - tx) {
+                            let col = 2 * (tx + t)
+                            y[t] = row0[col]
+                            if col + 1 < g.outW { y[8 + t] = row0[col + 1] }
+                            if hasSecondRow {
+                                y[16 + t] = row0[g.outW + col]
+                                if col + 1 < g.outW { y[24 + t] = row0[g.outW + col + 1] }
+                            }
+                        }
+                        let (y00, y01, y10, y11) = (load(y), load(y + 8), load(y + 16), load(y + 24))
+                        // A dY: rows (y0, y0 + y1, y0 - y1, -y1), for each of the two columns.
+                        let (a0, a1) = (y00, y01), (b0, b1) = (y00 + y10, y01 + y11)
+                        let (c0, c1) = (y00 - y10, y01 - y11), (d0, d1) = (-y10, -y11)
+                        // (A dY) Aᵀ: the same combination along each row i.
+                        @inline(__always) func row(_ i: Int, _ t0: Vector, _ t1: Vector) {
+                            let out = base + tx + 4 * i * plane
+                            store(t0, out)
+                            store(t0 + t1, out + plane)
+                            store(t0 - t1, out + 2 * plane)
+                            store(-t1, out + 3 * plane)
+                        }
+                        row(0, a0, a1)
+                        row(1, b0, b1)
+                        row(2, c0, c1)
+                        row(3, d0, d1)
+                        tx += 8
+                    }
+                }
+            }
+        }
+    }
+}

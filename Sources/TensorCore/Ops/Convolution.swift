@@ -28,8 +28,8 @@ extension Tensor {
             let gw = weight.needsGrad ? Tensor(zeros: weight.shape) : nil
             if g.isColumnKernel {
                 columnConvBackward(x, weight, gout, gx, gw, g)
-            } else if winograd != nil {
-                im2colConvBackward(x, weight, gout, nil, gw, g)
+            } else if let winograd {
+                if let gw { winogradConvWeightGradient(x, gout, gw, g, winograd) }
                 if let gx { winogradConvInputGradient(weight, gout, gx, g) }
             } else {
                 im2colConvBackward(x, weight, gout, gx, gw, g)
@@ -115,6 +115,19 @@ private func winogradConvInputGradient(_ w: Tensor, _ gout: Tensor, _ gx: Tensor
         winogradConvolution(gout.storage.pointer + n * g.o * g.outH * g.outW, u.storage.pointer, bias: nil,
                             gx.storage.pointer + n * g.c * g.h * g.w, wg, v: v.storage.pointer, m: m.storage.pointer)
     }
+}
+
+/// The weight gradient of a convolution that ran as Winograd, from the same transformed tiles: 16
+/// products over the tiles instead of the im2col product. Adds into gw.
+private func winogradConvWeightGradient(_ x: Tensor, _ gout: Tensor, _ gw: Tensor, _ g: ConvGeometry,
+                                        _ wg: WinogradGeometry) {
+    let sizes = winogradScratch(wg)
+    let v = Tensor.empty([sizes.v]), m = Tensor.empty([sizes.m]), du = Tensor(zeros: [16, g.o, g.c])
+    for n in 0..<g.n {
+        winogradWeightGradient(x.storage.pointer + n * g.c * g.h * g.w, gout.storage.pointer + n * g.o * g.outH * g.outW,
+                               du.storage.pointer, wg, v: v.storage.pointer, m: m.storage.pointer)
+    }
+    winogradKernelGradient(du.storage.pointer, gw.storage.pointer, o: g.o, c: g.c)
 }
 
 /// The weight (O, C, K, 1) regrouped by tap as K matrices (O, C), so each tap is one sgemm.
