@@ -10,8 +10,9 @@ struct SpeedCommand: ParsableCommand {
         abstract: "Time training steps (forward, backward, optimizer) and inference at fixed shapes on random input.",
         discussion: """
         After --warmup untimed steps, --steps steps are timed; reports the median and spread of ms/step, frames/s, \
-        FLOPs per step (counted by the tensor core and from the model's own formula) and achieved GFLOP/s against \
-        this machine's sgemm rate, and peak memory. Example: bench speed all --size small --batch 4 --frames 300
+        FLOPs per step (counted by the tensor core and from the model's own formula), the model's FLOPs per second \
+        against this machine's sgemm rate (so exact rewrites and fast convolutions count as speed) and the executed \
+        rate, and peak memory. Example: bench speed all --size small --batch 4 --frames 300
         """)
 
     @Argument(help: "A model name, or 'all'.")
