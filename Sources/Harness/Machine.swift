@@ -37,7 +37,8 @@ public struct MachineInfo: Codable, Sendable {
            let path = line.split(separator: " ").last {
             library = URL(fileURLWithPath: String(path)).resolvingSymlinksInPath().lastPathComponent
         }
-        return "OpenBLAS (\(library), core \(blasCore))"
+        let timeout = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"].map { ", thread timeout 2^\($0) cycles" } ?? ""
+        return "OpenBLAS (\(library), core \(blasCore)\(timeout))"
     }
 
     /// OpenBLAS's kernel set ("Haswell", "SkylakeX", ...); "Prescott" is its generic fallback.

@@ -2,5 +2,5 @@
 import TensorCore
 
 // OpenBLAS reads its kernel choice only when it loads: switch away from its generic fallback first.
-BLASKernel.reexecWithSupportedKernelIfNeeded()
+BLASKernel.reexecWithTunedEnvironmentIfNeeded()
 Bench.main()

@@ -57,10 +57,12 @@ import Testing
         return directory.appendingPathComponent("bench")
     }
 
-    static func runBench(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `bench` with `arguments`; `environment` replaces the inherited one when given.
+    static func runBench(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = benchExecutable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
