@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
+import TestSupport
 import Models
 
 /// A small LoGoNet for the behavioural tests (the parity cases bring their own configurations).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
+import TestSupport
 @testable import Models
 
 /// Checks shared by the tests of the `report` variants of CSTA, VideoSAGE and EDSNet.

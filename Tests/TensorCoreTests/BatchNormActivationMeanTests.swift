@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// The fused batch norm + activation + dropout + last-axis mean against the same computation done by the
 /// separate ops (batchNorm, relu / gelu, dropout, mean), which are themselves checked against PyTorch and
@@ -105,9 +106,4 @@ import Testing
         let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
         #expect(text.contains("batchNormActivationDropoutMean: needs (N, C, ..., L)"))
     }
-}
-
-private func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "maxAbsDifference: \(a.count) vs \(b.count) values")
-    return zip(a, b).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
 }

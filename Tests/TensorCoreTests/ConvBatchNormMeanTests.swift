@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// The fused channel mean of a batch-normalised column convolution against the same computation done by
 /// the separate ops (conv2d, batchNorm, mean over channels), which are themselves checked against PyTorch
@@ -75,11 +76,6 @@ import Testing
         checkGradients(p.all, step: 1e-2, atol: 3e-3, rtol: 2e-2) { Self.fused($0, c, rm: rm, rv: rv, training: true) }
         checkGradients(p.all, step: 1e-2, atol: 3e-3, rtol: 2e-2) { Self.fused($0, c, rm: rm, rv: rv, training: false) }
     }
-}
-
-private func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "maxAbsDifference: \(a.count) vs \(b.count) values")
-    return zip(a, b).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
 }
 
 /// The channels-last temporal convolution against conv1d on the transposed tensor, and finite differences.

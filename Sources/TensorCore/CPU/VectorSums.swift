@@ -41,3 +41,15 @@ func vectorSumOfSquares(_ p: UnsafePointer<Float>, shift: Float, _ n: Int) -> Fl
     while i < n { let d = p[i] - shift; s += d * d; i += 1 }
     return s
 }
+
+/// True when p[i] is finite for every i < n: x * 0 is 0 for a finite x and NaN for an infinity or a NaN,
+/// and a NaN stays in the accumulator, so one branch-free vectorised pass decides.
+@inline(__always)
+func vectorAllFinite(_ p: UnsafePointer<Float>, _ n: Int) -> Bool {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n { acc += load16(p, i) * 0; i += 16 }
+    var s = acc.sum()
+    while i < n { s += p[i] * 0; i += 1 }
+    return s == 0
+}

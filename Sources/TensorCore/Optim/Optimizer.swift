@@ -12,27 +12,39 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     var total = 0.0
     for p in parameters {
         guard let g = p.grad else { continue }
-        let pg = g.storage.pointer
-        var s: Float = 0
-        for i in 0..<g.count { s += pg[i] * pg[i] }
-        total += Double(s)
+        total += blockwise(g) { start, count in Double(vectorSumOfSquares(start, shift: 0, count)) }.reduce(0, +)
     }
     let norm = Float(total.squareRoot())
     let coefficient = Swift.min(1, maxNorm / (norm + 1e-6))
+    guard coefficient < 1 else { return norm }
     for p in parameters {
         guard let g = p.grad else { continue }
         let pg = g.storage.pointer
-        for i in 0..<g.count { pg[i] *= coefficient }
+        parallelChunks(g.count) { s, e in for i in s..<e { pg[i] *= coefficient } }
     }
     return norm
 }
 
 /// True when every gradient is finite (the trainer skips a step otherwise).
 public func gradientsAreFinite(_ parameters: [Tensor]) -> Bool {
-    for p in parameters {
-        guard let g = p.grad else { continue }
-        let pg = g.storage.pointer
-        for i in 0..<g.count where !pg[i].isFinite { return false }
+    parameters.allSatisfy { p in
+        guard let g = p.grad else { return true }
+        return blockwise(g) { start, count in vectorAllFinite(start, count) ? 1 : 0 }.allSatisfy { $0 == 1 }
     }
-    return true
+}
+
+/// `body(start, count)` on consecutive blocks of 64k elements of `t`, in parallel; one result per block,
+/// in block order (so sums combined from them do not depend on the thread count).
+private func blockwise(_ t: Tensor, _ body: (UnsafePointer<Float>, Int) -> Double) -> [Double] {
+    let block = 65_536, n = t.count
+    let blocks = (n + block - 1) / block
+    var results = [Double](repeating: 0, count: blocks)
+    let base = UnsafePointer(t.storage.pointer)
+    results.withUnsafeMutableBufferPointer { out in
+        let shared = UncheckedSendable(out)
+        parallelChunks(blocks, grain: 1) { s, e in
+            for b in s..<e { shared.value[b] = body(base + b * block, Swift.min(block, n - b * block)) }
+        }
+    }
+    return results
 }
