@@ -74,6 +74,24 @@ import Testing
         #expect(full.zeroingPadding(mask: Tensor(repeating: 1, shape: [2, 3]), timeAxis: 1) === full)
     }
 
+    /// The mask of a tensor spanning several 64k blocks is the same on 1 and 2 threads, and both uniforms
+    /// of each 64-bit draw (even and odd elements) drop at rate p: 300k Bernoulli draws per half, so a
+    /// rate off by more than 5 standard deviations (0.0045 at p = 0.3) fails.
+    @Test func dropoutMaskDependsOnTheSeedNotTheThreads() {
+        let x = Tensor(repeating: 1, shape: [600_001])
+        let one = x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values
+        Threading.setCount(2)
+        let two = x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values
+        Threading.setCount(1)
+        #expect(one == two)
+        #expect(one != x.dropout(0.3, training: true, rng: RandomSource(seed: 10)).values)
+        for parity in 0..<2 {
+            let half = stride(from: parity, to: one.count, by: 2).map { one[$0] }
+            let dropped = Double(half.filter { $0 == 0 }.count) / Double(half.count)
+            #expect(abs(dropped - 0.3) < 5 * (0.3 * 0.7 / Double(half.count)).squareRoot(), "parity \(parity): \(dropped)")
+        }
+    }
+
     @Test func dropoutScalesKeptElementsAndIsSeeded() {
         let x = Tensor(repeating: 1, shape: [1000])
         let a = x.dropout(0.5, training: true, rng: RandomSource(seed: 3)).values

@@ -81,8 +81,8 @@ extension Tensor {
     }
 
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
-    /// The identity when not training or p == 0. The mask is one draw per element in order from `rng`
-    /// (element i is dropped when its unit float is below p), kept as bytes for the backward pass.
+    /// The identity when not training or p == 0. The mask comes from `rng` as `DropoutKeepFlags` draws it,
+    /// kept as bytes for the backward pass.
     public func dropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
         checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
         if !training || p == 0 { return self }
@@ -102,17 +102,33 @@ extension Tensor {
     }
 }
 
-/// Dropout's keep flags for `count` elements, drawn exactly as `Tensor.dropout` draws them (one value of
-/// the stream per element, in element order), one byte per element.
+/// Dropout's keep flags for `count` elements, one byte per element (1 = keep). One value of the model's
+/// stream seeds the mask; each block of 64k elements then draws from its own generator derived from that
+/// seed and the block index, so blocks fill in parallel and the mask depends on the seed alone, not on
+/// the thread count. Each 64-bit draw gives two 24-bit uniforms (bits 40-63 and 16-39); an element is
+/// dropped when its uniform is below p (compared as integers with ceil(p 2^24)).
 final class DropoutKeepFlags: @unchecked Sendable {
     let flags: UnsafeMutablePointer<UInt8>
+    static let block = 1 << 16
 
     init(count: Int, p: Float, rng: RandomSource) {
         flags = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(count, 1))
         let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
-        let flags = flags
-        rng.withGenerator { gen in
-            for i in 0..<count { flags[i] = (gen.next() >> 40) < threshold ? 0 : 1 }
+        let seed = rng.withGenerator { $0.next() }
+        let flags = flags, block = Self.block
+        parallelChunks((count + block - 1) / block, grain: 1) { first, last in
+            for b in first..<last {
+                var generator = SeededGenerator(seed: SplitMix64.derive(seed, UInt64(b)))
+                var i = b * block
+                let end = Swift.min(count, i + block)
+                while i + 1 < end {
+                    let word = generator.next()
+                    flags[i] = (word >> 40) < threshold ? 0 : 1
+                    flags[i + 1] = ((word >> 16) & 0xFF_FFFF) < threshold ? 0 : 1
+                    i += 2
+                }
+                if i < end { flags[i] = (generator.next() >> 40) < threshold ? 0 : 1 }
+            }
         }
     }
 
