@@ -60,27 +60,4 @@ extension Tensor {
                     bias.needsGrad ? Tensor(sums.beta, shape: [channels]) : nil]
         }
     }
-
-    /// Per-channel mean, 1/std and the affine (gamma, beta) for batch norm: the batch's statistics (and the
-    /// running statistics updated, as `batchNorm`) in training, the running ones otherwise.
-    func batchNormStatistics(_ layout: ChannelLayout, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
-                             training: Bool, momentum: Float, eps: Float) -> BatchNormStatistics {
-        let channels = layout.channels
-        let mean: [Float], rstd: [Float]
-        if training {
-            let (m, variance) = channelMomentsKernel(storage.pointer, layout)
-            let n = Double(layout.outer * layout.inner)
-            for c in 0..<channels {
-                let unbiased = n > 1 ? variance[c] * n / (n - 1) : variance[c]
-                runningMean.storage.pointer[c] = (1 - momentum) * runningMean.storage.pointer[c] + momentum * Float(m[c])
-                runningVar.storage.pointer[c] = (1 - momentum) * runningVar.storage.pointer[c] + momentum * Float(unbiased)
-            }
-            mean = m.map { Float($0) }
-            rstd = variance.map { Float(1 / ($0 + Double(eps)).squareRoot()) }
-        } else {
-            mean = runningMean.values
-            rstd = runningVar.values.map { 1 / ($0 + eps).squareRoot() }
-        }
-        return BatchNormStatistics(mean: mean, rstd: rstd, gamma: weight.values, beta: bias.values)
-    }
 }

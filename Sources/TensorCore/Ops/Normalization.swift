@@ -23,18 +23,11 @@ extension Tensor {
         return out
     }
 
-    /// Batch normalisation over axis 1 of (N, C, ...). In training, normalises with the batch statistics
-    /// (biased variance) and updates the running statistics in place (unbiased variance, `momentum` as
-    /// PyTorch); in evaluation, uses the running statistics. One fused op: the affine step happens in the
-    /// same pass, and the backward pass recomputes the normalised input from x instead of keeping it.
-    public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
-        checkArgument(rank >= 2, "batchNorm: needs (N, C, ...), got \(shape)")
-        let channels = shape[1]
-        for p in [weight, bias, runningMean, runningVar] {
-            checkArgument(p.shape == [channels], "batchNorm: parameter of shape \(p.shape) for input \(shape)")
-        }
-        let layout = ChannelLayout(outer: shape[0], channels: channels, inner: count / Swift.max(shape[0] * channels, 1))
+    /// Per-channel mean, 1/std and the affine (gamma, beta) for batch norm: the batch's statistics (and the
+    /// running statistics updated in place, unbiased, with `momentum` as PyTorch) in training, the running ones otherwise.
+    func batchNormStatistics(_ layout: ChannelLayout, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                             training: Bool, momentum: Float, eps: Float) -> BatchNormStatistics {
+        let channels = layout.channels
         let mean: [Float], rstd: [Float]
         if training {
             let (m, variance) = channelMomentsKernel(storage.pointer, layout)
@@ -50,6 +43,24 @@ extension Tensor {
             mean = runningMean.values
             rstd = runningVar.values.map { 1 / ($0 + eps).squareRoot() }
         }
+        return BatchNormStatistics(mean: mean, rstd: rstd, gamma: weight.values, beta: bias.values)
+    }
+
+    /// Batch normalisation over axis 1 of (N, C, ...). In training, normalises with the batch statistics
+    /// (biased variance) and updates the running statistics in place (unbiased variance, `momentum` as
+    /// PyTorch); in evaluation, uses the running statistics. One fused op: the affine step happens in the
+    /// same pass, and the backward pass recomputes the normalised input from x instead of keeping it.
+    public func batchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVar: Tensor,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+        checkArgument(rank >= 2, "batchNorm: needs (N, C, ...), got \(shape)")
+        let channels = shape[1]
+        for p in [weight, bias, runningMean, runningVar] {
+            checkArgument(p.shape == [channels], "batchNorm: parameter of shape \(p.shape) for input \(shape)")
+        }
+        let layout = ChannelLayout(outer: shape[0], channels: channels, inner: count / Swift.max(shape[0] * channels, 1))
+        let statistics = batchNormStatistics(layout, weight: weight, bias: bias, runningMean: runningMean,
+                                             runningVar: runningVar, training: training, momentum: momentum, eps: eps)
+        let (mean, rstd) = (statistics.mean, statistics.rstd)
         let out = Tensor.empty(shape)
         let x = self
         batchNormAffineKernel(x.storage.pointer, mean: mean, rstd: rstd, gamma: weight.storage.pointer,
