@@ -2,6 +2,16 @@ import Testing
 @testable import TensorCore
 
 @Suite("Normalisation, convolution and shape-op gradients") struct LayerGradientTests {
+    /// The fused bias + product of `linear`, for 2-D and 3-D inputs, and the same values as matmul + add.
+    @Test(arguments: [[3, 4], [2, 3, 4]]) func linearWithBias(_ shape: [Int]) {
+        checkGradients([randomTensor(shape, seed: 40), randomTensor([5, 4], seed: 41), randomTensor([5], seed: 42)]) {
+            $0[0].linear(weight: $0[1], bias: $0[2])
+        }
+        let (x, w, b) = (randomTensor(shape, seed: 43), randomTensor([5, 4], seed: 44), randomTensor([5], seed: 45))
+        let composed = x.matmul(w, transposeOther: true) + b
+        #expect(zip(x.linear(weight: w, bias: b).values, composed.values).allSatisfy { abs($0 - $1) <= 1e-6 })
+    }
+
     @Test func layerNorm() {
         checkGradients([randomTensor([2, 3, 6], seed: 1), uniformTensor([6], 0.5, 1.5, seed: 2), randomTensor([6], seed: 3)]) {
             $0[0].layerNorm(weight: $0[1], bias: $0[2])

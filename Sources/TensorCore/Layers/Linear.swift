@@ -21,9 +21,29 @@ extension Tensor {
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
         checkArgument(weight.rank == 2 && shape.last == weight.shape[1],
                      "linear: input \(shape) does not fit weight \(weight.shape)")
-        let y = rank == 2 ? matmul(weight, transposeOther: true)
-                          : reshaped([-1, weight.shape[1]]).matmul(weight, transposeOther: true)
-                              .reshaped(Array(shape.dropLast()) + [weight.shape[0]])
-        return bias.map { y + $0 } ?? y
+        let x = rank == 2 ? self : reshaped([-1, weight.shape[1]])
+        let y = bias.map { x.affine(weight: weight, bias: $0) } ?? x.matmul(weight, transposeOther: true)
+        return rank == 2 ? y : y.reshaped(Array(shape.dropLast()) + [weight.shape[0]])
+    }
+
+    /// x Wᵀ + b for x (rows, in), W (out, in), b (out) as one op: the bias is written into the output
+    /// first and the product accumulates onto it (sgemm with beta 1), so there is no separate pass and
+    /// no second output-sized tensor for the bias, forward or backward.
+    func affine(weight: Tensor, bias: Tensor) -> Tensor {
+        let (rows, inFeatures, outFeatures) = (shape[0], weight.shape[1], weight.shape[0])
+        checkArgument(bias.shape == [outFeatures], "linear: bias of shape \(bias.shape) for weight \(weight.shape)")
+        let out = Tensor.empty([rows, outFeatures])
+        let pb = UnsafePointer(bias.storage.pointer), po = out.storage.pointer
+        parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(outFeatures, 1))) { s, e in
+            for r in s..<e { (po + r * outFeatures).update(from: pb, count: outFeatures) }
+        }
+        gemmKernel(batch: 1, m: rows, n: outFeatures, k: inFeatures, a: storage.pointer, strideA: 0, transA: false,
+                   b: weight.storage.pointer, strideB: 0, transB: true, c: po, strideC: 0, accumulate: true)
+        let x = self
+        return out.recorded(from: [x, weight, bias]) { g in
+            [x.needsGrad ? g.matmul(weight) : nil,
+             weight.needsGrad ? g.matmul(x, transposeSelf: true) : nil,
+             bias.needsGrad ? bias.reducedGradient(g) : nil]
+        }
     }
 }
