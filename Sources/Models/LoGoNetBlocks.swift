@@ -137,11 +137,9 @@ final class LoGoNetGlobalPath: Module {
     /// batch's padded length, and scores the same in any batch. Rows past a video's length are zero (they
     /// are padding, which attention never reads as a key). (1, T, H) when T fits the table, else (B, T, H).
     func positions(mask: Tensor) -> Tensor {
-        let (b, t) = (mask.shape[0], mask.shape[1])
+        let t = mask.shape[1]
         if t <= posEncoding.shape[1] { return positions(length: t) }
-        let flags = mask.values
-        let perVideo = (0..<b).map { video -> Tensor in
-            let length = flags[(video * t)..<((video + 1) * t)].reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        let perVideo = realFrameCounts(mask).map { length -> Tensor in
             let own = positions(length: Swift.max(length, 1))
             guard own.shape[1] < t else { return own }
             return Tensor.concat([own, Tensor(zeros: [1, t - own.shape[1], own.shape[2]])], axis: 1)

@@ -32,11 +32,3 @@ final class ScoreHead: Module {
         Double(2 * (first.weight.count + second.weight.count + last.weight.count))
     }
 }
-
-/// Stops with a message naming the model and the shapes when features and mask do not fit.
-func requireFeaturesAndMask(model: String, features: Tensor, mask: Tensor, inputDim: Int) {
-    checkArgument(features.rank == 3 && features.shape[2] == inputDim,
-                 "\(model): features must be (B, T, \(inputDim)), got \(features.shape)")
-    checkArgument(mask.shape == [features.shape[0], features.shape[1]],
-                 "\(model): mask must be (B, T) = \(Array(features.shape.prefix(2))), got \(mask.shape)")
-}

@@ -84,10 +84,8 @@ public final class VideoSAGE: SummaryModel {
         let (b, t) = (mask.shape[0], mask.shape[1])
         let m = mask.values
         var coefficients = [Float](repeating: 0, count: b * t * 3)
-        for video in 0..<b {
-            let row = m[(video * t)..<((video + 1) * t)]
-            let n = row.prefix { $0 != 0 }.count
-            checkArgument(row.dropFirst(n).allSatisfy { $0 == 0 },
+        for (video, n) in realFrameCounts(mask).enumerated() {
+            checkArgument(m[(video * t)..<(video * t + n)].allSatisfy { $0 != 0 },
                          "videosage: mask row \(video) is not right-padded (real frames must come first)")
             // Degree with the self-loop, plus 1e-8 as the reference.
             func inverseRootDegree(_ i: Int) -> Double {

@@ -29,22 +29,22 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
 public func gradientsAreFinite(_ parameters: [Tensor]) -> Bool {
     parameters.allSatisfy { p in
         guard let g = p.grad else { return true }
-        return blockwise(g) { start, count in vectorAllFinite(start, count) ? 1 : 0 }.allSatisfy { $0 == 1 }
+        return blockwise(g, vectorAllFinite).allSatisfy { $0 }
     }
 }
 
 /// `body(start, count)` on consecutive blocks of 64k elements of `t`, in parallel; one result per block,
 /// in block order (so sums combined from them do not depend on the thread count).
-private func blockwise(_ t: Tensor, _ body: (UnsafePointer<Float>, Int) -> Double) -> [Double] {
+private func blockwise<R>(_ t: Tensor, _ body: (UnsafePointer<Float>, Int) -> R) -> [R] {
     let block = 65_536, n = t.count
     let blocks = (n + block - 1) / block
-    var results = [Double](repeating: 0, count: blocks)
+    guard blocks > 0 else { return [] }
     let base = UnsafePointer(t.storage.pointer)
-    results.withUnsafeMutableBufferPointer { out in
-        let shared = UncheckedSendable(out)
+    return [R](unsafeUninitializedCapacity: blocks) { out, initialized in
+        let shared = UncheckedSendable(out.baseAddress!)
         parallelChunks(blocks, grain: 1) { s, e in
-            for b in s..<e { shared.value[b] = body(base + b * block, Swift.min(block, n - b * block)) }
+            for b in s..<e { (shared.value + b).initialize(to: body(base + b * block, Swift.min(block, n - b * block))) }
         }
+        initialized = blocks
     }
-    return results
 }
