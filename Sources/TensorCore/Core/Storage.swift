@@ -11,6 +11,9 @@ import Synchronization
 public final class Storage: @unchecked Sendable {
     public let count: Int
     let pointer: UnsafeMutablePointer<Float>
+    /// How many tensors view this buffer (a reshape is a second view). Lets backward hand a freshly
+    /// computed gradient to a parameter without copying it when no other tensor can see its elements.
+    let viewers = Atomic<Int>(0)
 
     /// Uninitialised storage; callers overwrite every element.
     init(count: Int) {

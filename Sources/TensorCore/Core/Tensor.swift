@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A float32 n-dimensional array in row-major order, optionally tracked by reverse-mode autodiff.
 ///
 /// Tensors are immutable values as far as autodiff is concerned: every op returns a new tensor. The only
@@ -21,7 +23,15 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.shape = shape
         self.storage = storage
         self.requiresGrad = requiresGrad
+        storage.viewers.add(1, ordering: .relaxed)
     }
+
+    deinit {
+        storage.viewers.subtract(1, ordering: .relaxed)
+    }
+
+    /// True when this tensor is the only one viewing its buffer.
+    var isOnlyViewOfStorage: Bool { storage.viewers.load(ordering: .relaxed) == 1 }
 
     /// Uninitialised tensor for kernels that overwrite every element.
     static func empty(_ shape: [Int]) -> Tensor {
