@@ -17,6 +17,33 @@ import Testing
             $0[0].layerNorm(weight: $0[1], bias: $0[2])
         }
         checkGradients([randomTensor([4, 5], seed: 4)]) { $0[0].layerNorm(weight: nil, bias: nil) }
+        // Rows wider than the sixteen-lane sums (a vector part and a tail), and each parameter alone.
+        checkGradients([randomTensor([3, 37], seed: 11), uniformTensor([37], 0.5, 1.5, seed: 12), randomTensor([37], seed: 13)]) {
+            $0[0].layerNorm(weight: $0[1], bias: $0[2])
+        }
+        checkGradients([randomTensor([3, 37], seed: 14), uniformTensor([37], 0.5, 1.5, seed: 15)]) {
+            $0[0].layerNorm(weight: $0[1], bias: nil)
+        }
+        checkGradients([randomTensor([3, 37], seed: 16), randomTensor([37], seed: 17)]) {
+            $0[0].layerNorm(weight: nil, bias: $0[1])
+        }
+    }
+
+    /// The fused affine step gives what normalising and then scaling and shifting gives, and rows are
+    /// normalised to mean 0 and variance 1 (biased, as PyTorch) at a width with a vector part and a tail.
+    @Test func layerNormValues() {
+        let x = randomTensor([5, 53], seed: 18, scale: 3)
+        let w = uniformTensor([53], 0.5, 1.5, seed: 19), b = randomTensor([53], seed: 20)
+        let plain = x.layerNorm(weight: nil, bias: nil)
+        let fused = x.layerNorm(weight: w, bias: b)
+        let composed = plain * w + b
+        #expect(zip(fused.values, composed.values).allSatisfy { abs($0 - $1) <= 1e-6 })
+        for r in 0..<5 {
+            let row = plain.values[(r * 53)..<((r + 1) * 53)].map(Double.init)
+            let mean = row.reduce(0, +) / 53
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 53
+            #expect(abs(mean) < 1e-6 && abs(variance - 1) < 1e-4)
+        }
     }
 
     @Test(arguments: [[6, 3], [3, 4, 5], [2, 3, 4, 2]]) func batchNormTraining(_ shape: [Int]) {

@@ -1,38 +1,60 @@
 import Foundation
 
-/// Normalises each of `groups` groups of `n` values (in double precision for the statistics), writing the
-/// normalised values `xhat` and returning nothing; `mean` and `rstd` receive per-group statistics.
-/// Rows of layer norm are contiguous; batch-norm channels are gathered by the caller's layout (below).
-func layerNormKernel(_ x: UnsafePointer<Float>, _ xhat: UnsafeMutablePointer<Float>,
-                     _ rstd: UnsafeMutablePointer<Float>, rows: Int, width: Int, eps: Float) {
+/// Layer norm over rows of `width`: writes the normalised rows `xhat` (kept for the backward pass), 1/std
+/// per row, and, when an affine parameter is given, `out = xhat * weight + bias` in the same pass.
+/// Statistics in sixteen float partial sums, the variance around the mean (two passes), as the old
+/// double-precision scalar loops did it, several times faster.
+func layerNormKernel(_ x: UnsafePointer<Float>, _ xhat: UnsafeMutablePointer<Float>, _ rstd: UnsafeMutablePointer<Float>,
+                     weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>?,
+                     rows: Int, width: Int, eps: Float) {
     parallelChunks(rows, grain: max(1, 16_384 / max(width, 1))) { s, e in
         for r in s..<e {
             let src = x + r * width, dst = xhat + r * width
-            var sum = 0.0
-            for j in 0..<width { sum += Double(src[j]) }
-            let mean = sum / Double(width)
-            var sq = 0.0
-            for j in 0..<width { let d = Double(src[j]) - mean; sq += d * d }
-            let inv = 1 / (sq / Double(width) + Double(eps)).squareRoot()
-            rstd[r] = Float(inv)
-            let m = Float(mean), i = Float(inv)
-            for j in 0..<width { dst[j] = (src[j] - m) * i }
+            let mean = vectorSum(src, width) / Float(width)
+            let inv = 1 / (vectorSumOfSquares(src, shift: mean, width) / Float(width) + eps).squareRoot()
+            rstd[r] = inv
+            for j in 0..<width { dst[j] = (src[j] - mean) * inv }
+            guard let out else { continue }
+            let o = out + r * width
+            switch (weight, bias) {
+            case let (w?, b?): for j in 0..<width { o[j] = dst[j] * w[j] + b[j] }
+            case let (w?, nil): for j in 0..<width { o[j] = dst[j] * w[j] }
+            case let (nil, b?): for j in 0..<width { o[j] = dst[j] + b[j] }
+            case (nil, nil): o.update(from: dst, count: width)
+            }
         }
     }
 }
 
-/// gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) per row.
-func layerNormBackwardKernel(_ xhat: UnsafePointer<Float>, _ gxhat: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
-                             _ gx: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+/// gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) per row, with gxhat = g * weight (or g).
+func layerNormBackwardKernel(_ xhat: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ rstd: UnsafePointer<Float>,
+                             weight: UnsafePointer<Float>?, _ gx: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
     parallelChunks(rows, grain: max(1, 16_384 / max(width, 1))) { s, e in
         for r in s..<e {
-            let xh = xhat + r * width, gh = gxhat + r * width, out = gx + r * width
-            var a: Float = 0, b: Float = 0
-            for j in 0..<width { a += gh[j]; b += gh[j] * xh[j] }
-            a /= Float(width)
-            b /= Float(width)
-            let inv = rstd[r]
-            for j in 0..<width { out[j] = inv * (gh[j] - a - xh[j] * b) }
+            let xh = xhat + r * width, gh = g + r * width, out = gx + r * width
+            let inv = rstd[r], scale = 1 / Float(width)
+            if let w = weight {
+                let a = vectorDot(gh, w, width) * scale, b = vectorDot(gh, w, xh, width) * scale
+                for j in 0..<width { out[j] = inv * (gh[j] * w[j] - a - xh[j] * b) }
+            } else {
+                let a = vectorSum(gh, width) * scale, b = vectorDot(gh, xh, width) * scale
+                for j in 0..<width { out[j] = inv * (gh[j] - a - xh[j] * b) }
+            }
+        }
+    }
+}
+
+/// Column sums over `rows` rows of `width`: gWeight[j] = Σ g[r, j] xhat[r, j] and gBias[j] = Σ g[r, j]
+/// (either may be nil). Threads take column ranges, so each sum is one thread's and in row order.
+func layerNormParameterGradients(_ xhat: UnsafePointer<Float>, _ g: UnsafePointer<Float>, rows: Int, width: Int,
+                                 gWeight: UnsafeMutablePointer<Float>?, gBias: UnsafeMutablePointer<Float>?) {
+    gWeight?.update(repeating: 0, count: width)
+    gBias?.update(repeating: 0, count: width)
+    parallelChunks(width, grain: max(16, 32_768 / max(rows, 1))) { s, e in
+        for r in 0..<rows {
+            let xh = xhat + r * width, gh = g + r * width
+            if let gw = gWeight { for j in s..<e { gw[j] += gh[j] * xh[j] } }
+            if let gb = gBias { for j in s..<e { gb[j] += gh[j] } }
         }
     }
 }

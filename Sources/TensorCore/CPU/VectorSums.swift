@@ -30,6 +30,17 @@ func vectorDot(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, shift: Floa
     return s
 }
 
+/// Σ p[i] q[i] r[i] for i < n.
+@inline(__always)
+func vectorDot(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ r: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i + 16 <= n { acc += load16(p, i) * load16(q, i) * load16(r, i); i += 16 }
+    var s = acc.sum()
+    while i < n { s += p[i] * q[i] * r[i]; i += 1 }
+    return s
+}
+
 /// Σ (p[i] - shift)² for i < n.
 @inline(__always)
 func vectorSumOfSquares(_ p: UnsafePointer<Float>, shift: Float, _ n: Int) -> Float {

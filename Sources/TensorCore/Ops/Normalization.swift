@@ -1,7 +1,8 @@
 /// Layer norm and batch norm.
 extension Tensor {
     /// Normalises over the last axis; `weight` and `bias` (shape (width)) are optional, as PyTorch's
-    /// `elementwise_affine`.
+    /// `elementwise_affine`. One op: the affine step runs in the normalising pass, and its backward pass
+    /// gives the input and parameter gradients without separate multiply and add nodes.
     public func layerNorm(weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
         let width = shape[rank - 1]
         for p in [weight, bias].compactMap({ $0 }) {
@@ -10,17 +11,33 @@ extension Tensor {
         let rows = count / Swift.max(width, 1)
         let xhat = Tensor.empty(shape)
         let rstd = Tensor.empty([rows])
-        layerNormKernel(storage.pointer, xhat.storage.pointer, rstd.storage.pointer, rows: rows, width: width, eps: eps)
-        let normalized = xhat.recorded(from: [self]) { [unowned xhat] g in
-            let gx = Tensor.empty(g.shape)
-            layerNormBackwardKernel(xhat.storage.pointer, g.storage.pointer, rstd.storage.pointer, gx.storage.pointer,
-                                    rows: rows, width: width)
-            return [gx]
+        let affine = weight != nil || bias != nil
+        let out = affine ? Tensor.empty(shape) : xhat
+        layerNormKernel(storage.pointer, xhat.storage.pointer, rstd.storage.pointer, weight: weight?.storage.pointer,
+                        bias: bias?.storage.pointer, out: affine ? out.storage.pointer : nil, rows: rows, width: width,
+                        eps: eps)
+        let x = self
+        // The closure keeps xhat's buffer, not the tensor: without the affine step the output is xhat
+        // itself, and holding it would make the graph node keep its own output alive.
+        let saved = xhat.storage
+        return out.recorded(from: [x] + [weight, bias].compactMap { $0 }) { g in
+            var grads: [Tensor?] = [nil]
+            if x.needsGrad {
+                let gx = Tensor.empty(g.shape)
+                layerNormBackwardKernel(saved.pointer, g.storage.pointer, rstd.storage.pointer,
+                                        weight: weight?.storage.pointer, gx.storage.pointer, rows: rows, width: width)
+                grads[0] = gx
+            }
+            let gWeight = weight?.needsGrad == true ? Tensor.empty([width]) : nil
+            let gBias = bias?.needsGrad == true ? Tensor.empty([width]) : nil
+            if gWeight != nil || gBias != nil {
+                layerNormParameterGradients(saved.pointer, g.storage.pointer, rows: rows, width: width,
+                                            gWeight: gWeight?.storage.pointer, gBias: gBias?.storage.pointer)
+            }
+            if weight != nil { grads.append(gWeight) }
+            if bias != nil { grads.append(gBias) }
+            return grads
         }
-        var out = normalized
-        if let weight { out = out * weight }
-        if let bias { out = out + bias }
-        return out
     }
 
     /// Per-channel mean, 1/std and the affine (gamma, beta) for batch norm: the batch's statistics (and the
