@@ -26,14 +26,15 @@ public struct SplitMix64: Sendable {
 /// xoshiro256** seeded through SplitMix64: the project's one seeded generator (initialisation, dropout,
 /// shuffling, the synthetic data set), so results never depend on the platform's generator.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var s0, s1, s2, s3: UInt64
+    // Visible to inlinable code so that `next()` inlines into loops in other modules.
+    @usableFromInline var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {
         var mixer = SplitMix64(seed: seed)
         s0 = mixer.next(); s1 = mixer.next(); s2 = mixer.next(); s3 = mixer.next()
     }
 
-    public mutating func next() -> UInt64 {
+    @inlinable public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
@@ -44,7 +45,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Uniform in [0, 1) with 24 random bits: exact in Float, so dropout can compare the integer draw
     /// with its threshold instead.
-    @inline(__always) public mutating func nextUnitFloat() -> Float {
+    @inlinable @inline(__always) public mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 
