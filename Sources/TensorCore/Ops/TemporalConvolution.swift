@@ -30,8 +30,9 @@ extension Tensor {
         return out.recorded(from: inputs) { gout in
             var grads: [Tensor?] = [nil, nil]
             if weight.needsGrad {
+                // `col` still holds the forward's unfolded input: the graph runs each backward once, and
+                // the input gradient below overwrites it only afterwards.
                 let gTapMajor = Tensor.empty([g.o, g.k, g.c])
-                temporalUnfold(x.storage.pointer, col.storage.pointer, g)
                 gemmUncounted(true, false, m: g.o, n: kc, k: rows, gout.storage.pointer, lda: g.o, col.storage.pointer, ldb: kc,
                               beta: 0, gTapMajor.storage.pointer, ldc: kc)
                 Accounting.addFlops(g.flops)
