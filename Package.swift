@@ -31,8 +31,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
 
+        // Wide-vector elementwise kernels picked at load time for the running CPU (see its header).
+        .target(name: "CKernels"),
         .target(name: "Randomness", swiftSettings: swiftSettings),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "Randomness"], swiftSettings: swiftSettings),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "CKernels", "Randomness"], swiftSettings: swiftSettings),
         .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness"], swiftSettings: swiftSettings),
         .target(name: "Evaluation", swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore"], swiftSettings: swiftSettings),

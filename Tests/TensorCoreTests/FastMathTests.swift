@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import TensorCore
@@ -39,5 +40,27 @@ import Testing
         }
         #expect(worstValue < 1e-6, "gelu: largest error \(worstValue)")
         #expect(worstSlope < 2e-6, "gelu': largest error \(worstSlope)")
+    }
+
+    /// The wide-vector GELU kernels, at every instruction-set level this CPU runs, against the same
+    /// double-precision formula, over a length that leaves a remainder after every vector width.
+    @Test(arguments: [0, 1, 2]) func geluKernelsAtEachLevelMatchTheFormula(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let x = Self.grid
+        let g = x.indices.map { Float(($0 % 7) - 3) * 0.5 }
+        var y = [Float](repeating: .nan, count: x.count), gx = [Float](repeating: .nan, count: x.count)
+        ck_gelu_forward_level(level, x, &y, x.count)
+        ck_gelu_backward_level(level, x, g, &gx, x.count)
+        var worstValue = 0.0, worstGradient = 0.0
+        for i in x.indices {
+            let xd = Double(x[i])
+            let cdf = 0.5 * (1 + Foundation.erf(xd / 2.0.squareRoot()))
+            let pdf = Foundation.exp(-xd * xd / 2) / (2 * Double.pi).squareRoot()
+            worstValue = Swift.max(worstValue, abs(Double(y[i]) - xd * cdf) / Swift.max(1, abs(xd)))
+            worstGradient = Swift.max(worstGradient, abs(Double(gx[i]) - Double(g[i]) * (cdf + xd * pdf)))
+        }
+        #expect(worstValue < 1e-6, "level \(level) gelu: largest error \(worstValue)")
+        #expect(worstGradient < 4e-6, "level \(level) gelu backward: largest error \(worstGradient)")
+        #expect(Tensor(x, shape: [x.count]).gelu().values == y || level != ck_kernel_level())
     }
 }

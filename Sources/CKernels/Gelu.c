@@ -1,0 +1,126 @@
+#include "CKernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// Branch-free scalar formulas the compiler vectorises at each target's width. Same algorithms and
+// constants as FastMath.swift; with FMA the products round once less, so results may differ from the
+// Swift ones in the last bit.
+
+static inline float bits_to_float(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+static inline int32_t float_to_bits(float f) { int32_t i; memcpy(&i, &f, sizeof i); return i; }
+
+static inline float fast_exp(float x) {
+    float clamped = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+    // x = n ln2 + r, |r| <= ln2 / 2; adding 1.5 x 2^23 rounds to an integer held in the low mantissa bits.
+    float shifted = clamped * 1.44269504f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    int32_t integer = float_to_bits(shifted) - 0x4B400000;
+    float r = (clamped - n * 0.693145751953125f) - n * 1.428606765330187045e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1;
+    p = p * r + 1;
+    // 2^n in the exponent field, in two halves so n = 128 or -126 stays finite.
+    int32_t half = integer >> 1;
+    float a = bits_to_float((uint32_t)(half + 127) << 23);
+    float b = bits_to_float((uint32_t)(integer - half + 127) << 23);
+    return p * a * b;
+}
+
+// Phi(x) and phi(x) for GELU: erf(z) and e^(-z^2) at z = x / sqrt(2).
+static inline void normal_cdf_pdf(float x, float *cdf, float *pdf) {
+    float z = x * 0.70710678118654752f;
+    float a = z < 0 ? -z : z;
+    float t = 1 / (1 + 0.3275911f * a);
+    float poly = 1.061405429f;
+    poly = poly * t - 1.453152027f;
+    poly = poly * t + 1.421413741f;
+    poly = poly * t - 0.284496736f;
+    poly = poly * t + 0.254829592f;
+    poly *= t;
+    float gaussian = fast_exp(-z * z);
+    float magnitude = 1 - poly * gaussian;
+    float erf = z < 0 ? -magnitude : magnitude;
+    *cdf = 0.5f * (1 + erf);
+    *pdf = gaussian * 0.39894228040143267f;
+}
+
+#define GELU_FORWARD_LOOP                                                                           \
+    for (long i = 0; i < count; i++) {                                                              \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(x[i], &cdf, &pdf);                                                           \
+        y[i] = x[i] * cdf;                                                                          \
+    }
+
+#define GELU_BACKWARD_LOOP                                                                          \
+    for (long i = 0; i < count; i++) {                                                              \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(x[i], &cdf, &pdf);                                                           \
+        gx[i] = g[i] * (cdf + x[i] * pdf);                                                          \
+    }
+
+#if defined(__x86_64__)
+#define CK_X86 1
+__attribute__((target("avx512f,avx512dq,avx512vl,fma")))
+static void gelu_forward_avx512(const float *restrict x, float *restrict y, long count) { GELU_FORWARD_LOOP }
+__attribute__((target("avx512f,avx512dq,avx512vl,fma")))
+static void gelu_backward_avx512(const float *restrict x, const float *restrict g, float *restrict gx, long count) {
+    GELU_BACKWARD_LOOP
+}
+__attribute__((target("avx2,fma")))
+static void gelu_forward_avx2(const float *restrict x, float *restrict y, long count) { GELU_FORWARD_LOOP }
+__attribute__((target("avx2,fma")))
+static void gelu_backward_avx2(const float *restrict x, const float *restrict g, float *restrict gx, long count) {
+    GELU_BACKWARD_LOOP
+}
+#endif
+
+static void gelu_forward_baseline(const float *restrict x, float *restrict y, long count) { GELU_FORWARD_LOOP }
+static void gelu_backward_baseline(const float *restrict x, const float *restrict g, float *restrict gx, long count) {
+    GELU_BACKWARD_LOOP
+}
+
+static int detected_level = 0;
+
+// Runs once when the library loads, before any thread can call a kernel.
+__attribute__((constructor)) static void detect_level(void) {
+#if CK_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+        detected_level = 2;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        detected_level = 1;
+    }
+#endif
+}
+
+int ck_kernel_level(void) { return detected_level; }
+
+void ck_gelu_forward_level(int level, const float *x, float *y, long count) {
+#if CK_X86
+    if (level >= 2) { gelu_forward_avx512(x, y, count); return; }
+    if (level == 1) { gelu_forward_avx2(x, y, count); return; }
+#endif
+    (void)level;
+    gelu_forward_baseline(x, y, count);
+}
+
+void ck_gelu_backward_level(int level, const float *x, const float *g, float *gx, long count) {
+#if CK_X86
+    if (level >= 2) { gelu_backward_avx512(x, g, gx, count); return; }
+    if (level == 1) { gelu_backward_avx2(x, g, gx, count); return; }
+#endif
+    (void)level;
+    gelu_backward_baseline(x, g, gx, count);
+}
+
+void ck_gelu_forward(const float *x, float *y, long count) { ck_gelu_forward_level(detected_level, x, y, count); }
+
+void ck_gelu_backward(const float *x, const float *g, float *gx, long count) {
+    ck_gelu_backward_level(detected_level, x, g, gx, count);
+}

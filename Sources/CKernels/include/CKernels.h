@@ -1,0 +1,23 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+/// Elementwise kernels compiled three times (AVX-512, AVX2 + FMA, and the baseline x86-64 or other
+/// target) and picked once at load time for the CPU the program runs on. Swift has no per-function
+/// target attribute, so code that needs wide vectors without making the whole binary require them lives
+/// here. Each function handles `count` contiguous elements; callers split work across threads.
+
+/// The instruction set the dispatched kernels use: 2 = AVX-512, 1 = AVX2 with FMA, 0 = baseline.
+int ck_kernel_level(void);
+
+/// Exact GELU, y = x Phi(x), with erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7) and a
+/// degree-7 exp: the formulas of TensorCore's FastMath, evaluated in wide vectors.
+void ck_gelu_forward(const float *x, float *y, long count);
+
+/// gx = g * (Phi(x) + x phi(x)).
+void ck_gelu_backward(const float *x, const float *g, float *gx, long count);
+
+/// The same kernels at a given level (tests run every level the CPU supports); level must be supported.
+void ck_gelu_forward_level(int level, const float *x, float *y, long count);
+void ck_gelu_backward_level(int level, const float *x, const float *g, float *gx, long count);
+
+#endif
