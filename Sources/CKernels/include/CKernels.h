@@ -20,4 +20,17 @@ void ck_gelu_backward(const float *x, const float *g, float *gx, long count);
 void ck_gelu_forward_level(int level, const float *x, float *y, long count);
 void ck_gelu_backward_level(int level, const float *x, const float *g, float *gx, long count);
 
+/// One Adam / AdamW step's constants, PyTorch's update: grad = g + l2 p; m = beta1 m + (1 - beta1) grad;
+/// v = beta2 v + (1 - beta2) grad^2; p = decay p - step_size m / (sqrt(v) / bias2_root + eps), where
+/// step_size = lr / (1 - beta1^t), bias2_root = sqrt(1 - beta2^t), decay = 1 - lr wd for AdamW (else 1)
+/// and l2 = wd for Adam (else 0).
+typedef struct {
+    float beta1, beta2, step_size, bias2_root, eps, l2, decay;
+} CKAdamStep;
+
+/// Updates `count` parameters and their moments in place. The wide kernels write p, m and v with
+/// streaming stores (the state is not read again until the next step): half the memory traffic.
+void ck_adam_update(float *p, const float *g, float *m, float *v, long count, const CKAdamStep *step);
+void ck_adam_update_level(int level, float *p, const float *g, float *m, float *v, long count, const CKAdamStep *step);
+
 #endif

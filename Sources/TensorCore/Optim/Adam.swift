@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Adam and AdamW with PyTorch's semantics: Adam adds `weightDecay * p` to the gradient (L2); AdamW
@@ -34,24 +35,19 @@ public final class Adam: Optimizer {
         let bias1 = 1 - powf(beta1, t), bias2 = 1 - powf(beta2, t)
         let stepSize = learningRate / bias1
         let bias2Root = bias2.squareRoot()
-        let (b1, b2, lr, wd, eps, decoupled) = (beta1, beta2, learningRate, weightDecay, eps, self.decoupled)
+        var constants = CKAdamStep(beta1: beta1, beta2: beta2, step_size: stepSize, bias2_root: bias2Root, eps: eps,
+                                   l2: decoupled ? 0 : weightDecay, decay: decoupled ? 1 - learningRate * weightDecay : 1)
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
-            let pp = p.storage.pointer, pg = g.storage.pointer
+            let pp = p.storage.pointer, pg = UnsafePointer(g.storage.pointer)
             let pm = m[i].storage.pointer, pv = v[i].storage.pointer
-            // Weight decay applied in its own pass keeps the update loop branch-free (vectorised).
-            if decoupled && wd != 0 {
-                parallelChunks(p.count, grain: 16_384) { s, e in for j in s..<e { pp[j] *= 1 - lr * wd } }
-            }
-            let l2 = decoupled ? 0 : wd
-            parallelChunks(p.count, grain: 16_384) { s, e in
-                for j in s..<e {
-                    let grad = pg[j] + l2 * pp[j]
-                    let mj = b1 * pm[j] + (1 - b1) * grad
-                    let vj = b2 * pv[j] + (1 - b2) * grad * grad
-                    pm[j] = mj
-                    pv[j] = vj
-                    pp[j] -= stepSize * mj / (vj.squareRoot() / bias2Root + eps)
+            // Chunks split at multiples of 16 elements keep every chunk's p, m and v on 64-byte boundaries,
+            // where the kernel's streaming stores start at once.
+            withUnsafePointer(to: &constants) { step in
+                let shared = UncheckedSendable(step)
+                parallelChunks((p.count + 15) / 16, grain: 1024) { s, e in
+                    let start = s * 16, end = Swift.min(p.count, e * 16)
+                    ck_adam_update(pp + start, pg + start, pm + start, pv + start, end - start, shared.value)
                 }
             }
         }
