@@ -130,6 +130,6 @@ final class GraphConvolution: Module {
     var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
 
     func callAsFunction(_ h: Tensor, graph: Tensor) -> Tensor {
-        h.matmul(weight).bandAggregate(coefficients: graph, radius: 1) + bias
+        h.matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias)
     }
 }

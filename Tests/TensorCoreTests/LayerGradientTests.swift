@@ -117,6 +117,9 @@ import Testing
         let (b, t, c) = (2, 6, 3)
         let coefficients = uniformTensor([b, t, 3], 0.1, 1, seed: 34)
         checkGradients([randomTensor([b, t, c], seed: 35)]) { $0[0].bandAggregate(coefficients: coefficients, radius: 1) }
+        checkGradients([randomTensor([b, t, c], seed: 36), randomTensor([c], seed: 37)]) {
+            $0[0].bandAggregate(coefficients: coefficients, radius: 1, bias: $0[1])
+        }
         // Against the dense (T, T) band matrix.
         let x = randomTensor([b, t, c], seed: 36)
         var dense = [Float](repeating: 0, count: b * t * t)
@@ -126,6 +129,10 @@ import Testing
         } } }
         let expected = Tensor(dense, shape: [b, t, t]).matmul(x).values
         for (p, q) in zip(x.bandAggregate(coefficients: coefficients, radius: 1).values, expected) { #expect(abs(p - q) < 1e-5) }
+        // The bias lands on every row, as a separate add would put it.
+        let bias = randomTensor([c], seed: 38)
+        let withBias = x.bandAggregate(coefficients: coefficients, radius: 1, bias: bias).values
+        for (p, q) in zip(withBias, (x.bandAggregate(coefficients: coefficients, radius: 1) + bias).values) { #expect(abs(p - q) < 1e-6) }
     }
 
     @Test func attentionLayerGradients() {

@@ -2,18 +2,22 @@
 /// operator applied as out[b, t] = sum over o in -radius...radius of coefficients[b, t, o + radius] * x[b, t + o],
 /// never as a dense (T, T) matrix.
 extension Tensor {
-    /// x (B, T, C), coefficients (B, T, 2 * radius + 1) (constant: no gradient flows into them).
-    public func bandAggregate(coefficients: Tensor, radius: Int) -> Tensor {
+    /// x (B, T, C), coefficients (B, T, 2 * radius + 1) (constant: no gradient flows into them), and an
+    /// optional bias (C) added to every row in the same pass (a graph layer's bias, without an add node).
+    public func bandAggregate(coefficients: Tensor, radius: Int, bias: Tensor? = nil) -> Tensor {
         checkArgument(rank == 3 && coefficients.shape == [shape[0], shape[1], 2 * radius + 1],
                      "bandAggregate: input \(shape) and coefficients \(coefficients.shape) do not fit radius \(radius)")
+        if let bias { checkArgument(bias.shape == [shape[2]], "bandAggregate: bias \(bias.shape) for input \(shape)") }
         let (b, t, c) = (shape[0], shape[1], shape[2])
         let width = 2 * radius + 1
-        let out = Tensor(zeros: shape)
+        let out = Tensor.empty(shape)
         let px = storage.pointer, pk = coefficients.storage.pointer, po = out.storage.pointer
+        let pb = bias.map { UnsafePointer($0.storage.pointer) }
         parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
             for row in s..<e {
                 let bi = row / t, ti = row % t
                 let dst = po + row * c
+                if let pb { dst.update(from: pb, count: c) } else { dst.update(repeating: 0, count: c) }
                 for o in -radius...radius where ti + o >= 0 && ti + o < t {
                     let k = pk[row * width + o + radius]
                     if k == 0 { continue }
@@ -22,7 +26,8 @@ extension Tensor {
                 }
             }
         }
-        return out.recorded(from: [self]) { g in
+        let x = self
+        return out.recorded(from: [x] + (bias.map { [$0] } ?? [])) { g in
             // The transpose of the band: gx[b, s] = sum over o of coefficients[b, s - o, o] * g[b, s - o].
             let gx = Tensor(zeros: [b, t, c])
             let pk = coefficients.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer
@@ -39,7 +44,7 @@ extension Tensor {
                     }
                 }
             }
-            return [gx]
+            return [gx] + (bias.map { [$0.needsGrad ? $0.reducedGradient(g) : nil] } ?? [])
         }
     }
 }
