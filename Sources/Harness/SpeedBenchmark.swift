@@ -10,13 +10,17 @@ public struct SpeedOptions: Sendable {
     public var steps: Int
     public var warmup: Int
     public var seed: UInt64
+    /// Side of the square product timed between paired training steps (see `PairedSgemm`).
+    public var sgemmProbeSize: Int
 
-    public init(batch: Int = 4, frames: Int = 300, steps: Int = 10, warmup: Int = 2, seed: UInt64 = 0) {
+    public init(batch: Int = 4, frames: Int = 300, steps: Int = 10, warmup: Int = 2, seed: UInt64 = 0,
+                sgemmProbeSize: Int = 1024) {
         self.batch = batch
         self.frames = frames
         self.steps = steps
         self.warmup = warmup
         self.seed = seed
+        self.sgemmProbeSize = sgemmProbeSize
     }
 }
 
@@ -30,15 +34,18 @@ public struct Timing: Codable, Sendable {
 
     public init(_ samplesMs: [Double]) {
         let s = samplesMs.sorted()
-        func q(_ p: Double) -> Double {
-            let x = p * Double(s.count - 1)
-            let i = Int(x.rounded(.down)), j = min(i + 1, s.count - 1)
-            return s[i] + (s[j] - s[i]) * (x - Double(i))
-        }
+        func q(_ p: Double) -> Double { Timing.quantile(s, p) }
         medianMs = q(0.5)
         minMs = s.first!
         maxMs = s.last!
         iqrMs = q(0.75) - q(0.25)
+    }
+
+    /// The p-quantile of sorted values by linear interpolation (numpy.percentile's default).
+    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+        let x = p * Double(sorted.count - 1)
+        let i = Int(x.rounded(.down)), j = min(i + 1, sorted.count - 1)
+        return sorted[i] + (sorted[j] - sorted[i]) * (x - Double(i))
     }
 }
 
@@ -58,6 +65,17 @@ public struct SpeedPhase: Codable, Sendable {
     public var executedGflops: Double
 }
 
+/// Training's share of the sgemm rate measured around each step instead of once before the model: after
+/// the timed steps, `steps` more training steps each sit between two probes (each the faster of two timed
+/// n^3 products); a step's share is its model GFLOP/s over the faster of its two neighbouring probes, and the
+/// median over steps is reported. On a shared machine the 1024^3 rate moves by up to 2x from one second to
+/// the next, so a single measurement at the start can describe a different machine state than the steps.
+public struct PairedSgemm: Codable, Sendable {
+    public var steps: Int
+    public var medianSgemmGflops: Double
+    public var medianFractionOfSgemm: Double
+}
+
 public struct SpeedResult: Codable, Sendable {
     public var model: String
     public var variant: String
@@ -72,6 +90,7 @@ public struct SpeedResult: Codable, Sendable {
     public var peakTensorBytes: Int
     public var peakResidentBytes: Int
     public var sgemmPeakGflops: Double
+    public var trainPairedSgemm: PairedSgemm
 }
 
 public enum SpeedBenchmark {
@@ -113,6 +132,11 @@ public enum SpeedBenchmark {
         model.train()
         _ = measure(steps: options.warmup, trainStep)
         let train = measure(steps: options.steps, trainStep)
+        let probe = SgemmProbe(size: options.sgemmProbeSize)
+        // Each probe is the faster of two products back to back, so a product that pays for waking
+        // OpenBLAS's threads or for caches the step left cold does not lower the reference.
+        let paired = pairedSgemm(steps: options.steps, trainFlops: 3 * forwardFlops, probe: { Swift.max(probe.rate(), probe.rate()) },
+                                 trainStep)
         model.eval()
         _ = measure(steps: options.warmup, inferenceStep)
         let inference = measure(steps: options.steps, inferenceStep)
@@ -130,18 +154,40 @@ public enum SpeedBenchmark {
                            batch: options.batch, frames: options.frames, threads: Threading.count, steps: options.steps,
                            train: phase(train, modelFlops: 3 * forwardFlops), inference: phase(inference, modelFlops: forwardFlops),
                            peakTensorBytes: Accounting.peakBytes, peakResidentBytes: peakResidentBytes(),
-                           sgemmPeakGflops: sgemmPeakGflops)
+                           sgemmPeakGflops: sgemmPeakGflops, trainPairedSgemm: paired)
+    }
+
+    /// Probe, step, probe, step, ..., probe: each step's model GFLOP/s over the faster neighbouring probe.
+    /// `probe` gives the sgemm rate now; `now` is the clock in nanoseconds (both injectable for tests).
+    static func pairedSgemm(steps: Int, trainFlops: Double, probe: () -> Double,
+                            now: () -> UInt64 = { DispatchTime.now().uptimeNanoseconds }, _ step: () -> Void) -> PairedSgemm {
+        var previous = probe()
+        var rates: [Double] = [], fractions: [Double] = []
+        for _ in 0..<steps {
+            let start = now()
+            step()
+            let seconds = Double(now() - start) / 1e9
+            let next = probe()
+            rates.append(next)
+            fractions.append(trainFlops / seconds / 1e9 / Swift.max(previous, next))
+            previous = next
+        }
+        return PairedSgemm(steps: steps, medianSgemmGflops: Timing.quantile(rates.sorted(), 0.5),
+                           medianFractionOfSgemm: Timing.quantile(fractions.sorted(), 0.5))
     }
 
     public static func table(_ results: [SpeedResult]) -> String {
-        var lines = ["| model | size | batch x frames | threads | train ms/step (median, IQR) | train frames/s | train GFLOP/s, model FLOPs (% of sgemm) | train GFLOP/s executed | "
+        var lines = ["| model | size | batch x frames | threads | train ms/step (median, IQR) | train frames/s | train GFLOP/s, model FLOPs (% of sgemm) | "
+                     + "% of sgemm paired step by step (median sgemm GFLOP/s) | train GFLOP/s executed | "
                      + "infer ms/step (median, IQR) | infer frames/s | FLOPs/step train (measured / model) | peak tensor MiB | peak RSS MiB |",
-                     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in results {
             func pct(_ p: SpeedPhase) -> String { String(format: "%.2f (%.1f%%)", p.achievedGflops, p.fractionOfSgemmPeak * 100) }
             lines.append("| \(r.model) | \(r.size) | \(r.batch) x \(r.frames) | \(r.threads) | "
                          + String(format: "%.1f, %.1f", r.train.timing.medianMs, r.train.timing.iqrMs) + " | "
                          + String(format: "%.0f", r.train.framesPerSecond) + " | \(pct(r.train)) | "
+                         + String(format: "%.1f%% (%.0f)", r.trainPairedSgemm.medianFractionOfSgemm * 100,
+                                  r.trainPairedSgemm.medianSgemmGflops) + " | "
                          + String(format: "%.2f", r.train.executedGflops) + " | "
                          + String(format: "%.1f, %.1f", r.inference.timing.medianMs, r.inference.timing.iqrMs) + " | "
                          + String(format: "%.0f", r.inference.framesPerSecond) + " | "

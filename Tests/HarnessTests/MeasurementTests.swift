@@ -16,7 +16,8 @@ struct MeasurementTests {
     @Test func speedBenchmarkCountsTheModelsFlops() {
         let model = TestData.tinyModel(dropout: 0)
         let result = SpeedBenchmark.run(model, variant: "report", size: "small",
-                                        options: SpeedOptions(batch: 2, frames: 10, steps: 3, warmup: 1), sgemmPeakGflops: 100)
+                                        options: SpeedOptions(batch: 2, frames: 10, steps: 3, warmup: 1, sgemmProbeSize: 64),
+                                        sgemmPeakGflops: 100)
         // The tensor core's count of an inference step is the model's own formula for its two Linear layers.
         // The global counter also sees tests running beside this one, so it can only be larger (exact
         // once the task-local Accounting.countingFlops scope is used here).
@@ -25,6 +26,21 @@ struct MeasurementTests {
         #expect(result.train.measuredFlopsPerStep > result.inference.measuredFlopsPerStep)
         #expect(result.train.timing.medianMs > 0 && result.train.framesPerSecond > 0 && result.peakTensorBytes > 0)
         #expect(SpeedBenchmark.table([result]).contains("| tiny | small | 2 x 10 |"))
+        #expect(result.trainPairedSgemm.steps == 3 && result.trainPairedSgemm.medianSgemmGflops > 0)
+    }
+
+    /// The paired share divides each step's rate by the faster of the two products around it and takes
+    /// the median over steps. Probes 100, 300, 100, 200 GFLOP/s around steps of 1, 1 and 2 ms of 0.1
+    /// GFLOP each (100, 100, 50 GFLOP/s): references 300, 300, 200, shares 1/3, 1/3, 1/4.
+    @Test func pairedSgemmUsesTheFasterNeighbourAndTheMedian() {
+        var probes: [Double] = [100, 300, 100, 200]
+        var clock: [UInt64] = [0, 1_000_000, 5_000_000, 6_000_000, 10_000_000, 12_000_000]
+        let paired = SpeedBenchmark.pairedSgemm(steps: 3, trainFlops: 1e8, probe: { probes.removeFirst() },
+                                                now: { clock.removeFirst() }) {}
+        #expect(paired.steps == 3)
+        #expect(abs(paired.medianFractionOfSgemm - 1.0 / 3) < 1e-12)
+        #expect(paired.medianSgemmGflops == 200)
+        #expect(probes.isEmpty && clock.isEmpty)
     }
 
     @Test func sgemmPeakAndResidentSetArePlausible() {
