@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -25,62 +26,39 @@ static void adam_baseline(float *p, const float *g, float *m, float *v, long cou
 #if defined(__x86_64__)
 // The state is read once and written once per step and not touched again until the next step, so the
 // stores bypass the cache (streaming stores): no read-for-ownership of p, m and v, about half the memory
-// traffic of ordinary stores. Streaming stores need aligned addresses: a scalar head reaches alignment.
-__attribute__((target("avx512f,fma")))
-static void adam_avx512(float *p, const float *g, float *m, float *v, long count, const CKAdamStep *s) {
-    long i = 0;
-    while (i < count && ((uintptr_t)(p + i) & 63) != 0) { adam_element(p + i, g + i, m + i, v + i, s); i++; }
-    // p, m and v share the alignment only when their offsets agree modulo 16 elements (always, for
-    // 64-byte aligned buffers split at the same element); otherwise stay scalar.
-    int aligned = (((uintptr_t)(m + i) | (uintptr_t)(v + i)) & 63) == 0;
-    if (aligned) {
-        const __m512 b1 = _mm512_set1_ps(s->beta1), c1 = _mm512_set1_ps(1 - s->beta1);
-        const __m512 b2 = _mm512_set1_ps(s->beta2), c2 = _mm512_set1_ps(1 - s->beta2);
-        const __m512 l2 = _mm512_set1_ps(s->l2), decay = _mm512_set1_ps(s->decay);
-        const __m512 step = _mm512_set1_ps(s->step_size), root = _mm512_set1_ps(s->bias2_root);
-        const __m512 eps = _mm512_set1_ps(s->eps);
-        for (; i + 16 <= count; i += 16) {
-            __m512 param = _mm512_load_ps(p + i);
-            __m512 grad = _mm512_fmadd_ps(l2, param, _mm512_loadu_ps(g + i));
-            __m512 mj = _mm512_fmadd_ps(b1, _mm512_load_ps(m + i), _mm512_mul_ps(c1, grad));
-            __m512 vj = _mm512_fmadd_ps(b2, _mm512_load_ps(v + i), _mm512_mul_ps(_mm512_mul_ps(c2, grad), grad));
-            __m512 denominator = _mm512_add_ps(_mm512_div_ps(_mm512_sqrt_ps(vj), root), eps);
-            __m512 update = _mm512_div_ps(_mm512_mul_ps(step, mj), denominator);
-            _mm512_stream_ps(m + i, mj);
-            _mm512_stream_ps(v + i, vj);
-            _mm512_stream_ps(p + i, _mm512_fmsub_ps(param, decay, update));
-        }
-        _mm_sfence();
-    }
-    for (; i < count; i++) adam_element(p + i, g + i, m + i, v + i, s);
-}
+// traffic of ordinary stores. One body for both widths, in the compiler's vector types; streaming stores
+// need aligned addresses, so a scalar head reaches alignment first and p, m and v must share it (always
+// true for 64-byte aligned buffers split at the same element).
+typedef float float16v __attribute__((vector_size(64)));
+typedef float float8v __attribute__((vector_size(32)));
 
-__attribute__((target("avx2,fma")))
-static void adam_avx2(float *p, const float *g, float *m, float *v, long count, const CKAdamStep *s) {
-    long i = 0;
-    while (i < count && ((uintptr_t)(p + i) & 31) != 0) { adam_element(p + i, g + i, m + i, v + i, s); i++; }
-    int aligned = (((uintptr_t)(m + i) | (uintptr_t)(v + i)) & 31) == 0;
-    if (aligned) {
-        const __m256 b1 = _mm256_set1_ps(s->beta1), c1 = _mm256_set1_ps(1 - s->beta1);
-        const __m256 b2 = _mm256_set1_ps(s->beta2), c2 = _mm256_set1_ps(1 - s->beta2);
-        const __m256 l2 = _mm256_set1_ps(s->l2), decay = _mm256_set1_ps(s->decay);
-        const __m256 step = _mm256_set1_ps(s->step_size), root = _mm256_set1_ps(s->bias2_root);
-        const __m256 eps = _mm256_set1_ps(s->eps);
-        for (; i + 8 <= count; i += 8) {
-            __m256 param = _mm256_load_ps(p + i);
-            __m256 grad = _mm256_fmadd_ps(l2, param, _mm256_loadu_ps(g + i));
-            __m256 mj = _mm256_fmadd_ps(b1, _mm256_load_ps(m + i), _mm256_mul_ps(c1, grad));
-            __m256 vj = _mm256_fmadd_ps(b2, _mm256_load_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(c2, grad), grad));
-            __m256 denominator = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vj), root), eps);
-            __m256 update = _mm256_div_ps(_mm256_mul_ps(step, mj), denominator);
-            _mm256_stream_ps(m + i, mj);
-            _mm256_stream_ps(v + i, vj);
-            _mm256_stream_ps(p + i, _mm256_fmsub_ps(param, decay, update));
-        }
-        _mm_sfence();
+#define ADAM_STREAMING(NAME, TARGET, V, WIDTH)                                                        \
+    __attribute__((target(TARGET))) static void NAME(float *p, const float *g, float *m, float *v,   \
+                                                     long count, const CKAdamStep *s) {               \
+        long i = 0;                                                                                   \
+        while (i < count && ((uintptr_t)(p + i) % sizeof(V)) != 0) {                                  \
+            adam_element(p + i, g + i, m + i, v + i, s);                                              \
+            i++;                                                                                      \
+        }                                                                                             \
+        if ((((uintptr_t)(m + i) | (uintptr_t)(v + i)) % sizeof(V)) == 0) {                           \
+            for (; i + WIDTH <= count; i += WIDTH) {                                                  \
+                V param = *(V *)(p + i), grad;                                                        \
+                memcpy(&grad, g + i, sizeof grad);                                                    \
+                grad += s->l2 * param;                                                                \
+                V mj = s->beta1 * *(V *)(m + i) + (1 - s->beta1) * grad;                              \
+                V vj = s->beta2 * *(V *)(v + i) + (1 - s->beta2) * grad * grad;                       \
+                V update = s->step_size * mj / (__builtin_elementwise_sqrt(vj) / s->bias2_root + s->eps); \
+                __builtin_nontemporal_store(mj, (V *)(m + i));                                        \
+                __builtin_nontemporal_store(vj, (V *)(v + i));                                        \
+                __builtin_nontemporal_store(param * s->decay - update, (V *)(p + i));                 \
+            }                                                                                         \
+            _mm_sfence();                                                                             \
+        }                                                                                             \
+        for (; i < count; i++) adam_element(p + i, g + i, m + i, v + i, s);                           \
     }
-    for (; i < count; i++) adam_element(p + i, g + i, m + i, v + i, s);
-}
+
+ADAM_STREAMING(adam_avx512, "avx512f,fma", float16v, 16)
+ADAM_STREAMING(adam_avx2, "avx2,fma", float8v, 8)
 #endif
 
 void ck_adam_update_level(int level, float *p, const float *g, float *m, float *v, long count, const CKAdamStep *step) {

@@ -3,8 +3,8 @@ import Dispatch
 import CBLAS
 import TensorCore
 
-// Matrix products against raw cblas_sgemm on the same buffers, and the two heaviest layer shapes of
-// LoGoNet (batch 8, 64 frames, 512 wide), forward + backward. Each benchmark also reports GFLOP/s as a
+// Matrix products against raw cblas_sgemm on the same buffers, the two heaviest layer shapes of
+// LoGoNet (batch 8, 64 frames, 512 wide), forward + backward, and the wide-vector GELU and Adam kernels. Each benchmark also reports GFLOP/s as a
 // custom metric (FLOPs counted by the tensor core's accounting, over the measured wall time).
 
 private func gflops(_ flops: Int64, _ nanoseconds: UInt64) -> Int {
@@ -104,6 +104,26 @@ let benchmarks: @Sendable () -> Void = {
                 conv(x).sum().backward()
             }
             benchmark.measurement(gflopsMetric, gflops(Accounting.flops - before, DispatchTime.now().uptimeNanoseconds - start))
+        }
+    }
+
+    // The wide-vector kernels (Sources/CKernels): GELU forward + backward on EDSNet's channel-MLP
+    // activations, and one Adam step over EDSNet's 12.2 M parameters (memory-bound; streaming stores).
+    do {
+        var rng = SeededGenerator(seed: 6)
+        let x = Tensor.normal([8, 64, 2048], rng: &rng)
+        x.requiresGrad = true
+        Benchmark("GELU fwd+bwd (8x64x2048)") { benchmark in
+            for _ in benchmark.scaledIterations { x.gelu().sum().backward() }
+        }
+        let parameters = (0..<24).map { _ in Tensor.normal([512, 1000], rng: &rng) }
+        for p in parameters {
+            p.requiresGrad = true
+            p.grad = Tensor.normal(p.shape, rng: &rng)
+        }
+        let adam = Adam(parameters, lr: 1e-4)
+        Benchmark("Adam step (12.3M parameters)") { benchmark in
+            for _ in benchmark.scaledIterations { adam.step() }
         }
     }
 }
