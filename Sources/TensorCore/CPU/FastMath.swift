@@ -1,5 +1,7 @@
 /// Branch-free float exp and erf that the compiler can vectorise (the C library's expf and erff are
-/// scalar calls, which made GELU the largest non-matrix cost of the convolutional models).
+/// scalar calls, which made GELU the largest non-matrix cost of the convolutional models). The fused
+/// kernels use these; the standalone GELU runs `Sources/CKernels/Gelu.c`, the same formulas and constants
+/// compiled for wider vectors (keep the two in step; both are tested against double precision).
 enum FastMath {
     /// e^x with relative error below 2e-7 on [-87, 88]; inputs below -87 give ~0, above 88 saturate.
     @inline(__always) static func exp(_ x: Float) -> Float {
