@@ -162,6 +162,25 @@ private func winogradInputTransform(_ x: UnsafePointer<Float>, _ v: UnsafeMutabl
     }
 }
 
+/// The output positions of up to 8 tiles from `firstTile` in one tile row, as the output transform writes
+/// them and the output-gradient transform reads them: `body(slot, offset)` for each position inside the
+/// image, slot 8k + t for tile t's position k (top-left, top-right, bottom-left, bottom-right) and offset
+/// from the tile row's first output element. Positions past the last row or column (odd sizes) are skipped.
+@inline(__always)
+private func forEachTileOutput(firstTile: Int, _ g: WinogradGeometry, tilesW: Int, hasSecondRow: Bool,
+                               _ body: (_ slot: Int, _ offset: Int) -> Void) {
+    for t in 0..<Swift.min(8, tilesW - firstTile) {
+        let col = 2 * (firstTile + t)
+        let hasSecondColumn = col + 1 < g.outW
+        body(t, col)
+        if hasSecondColumn { body(8 + t, col + 1) }
+        if hasSecondRow {
+            body(16 + t, g.outW + col)
+            if hasSecondColumn { body(24 + t, g.outW + col + 1) }
+        }
+    }
+}
+
 /// out = Aᵀ M A (+ bias) for the tiles of tile rows [firstRow, firstRow + rows), output channels in
 /// parallel, 8 tiles at a time; outputs past the image's last row or column (odd sizes) are dropped.
 private func winogradOutputTransform(_ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
@@ -191,15 +210,8 @@ private func winogradOutputTransform(_ m: UnsafePointer<Float>, _ bias: UnsafePo
                         store(s10 + s11 + s12 + b, y + 16)
                         store(s11 - s12 - s13 + b, y + 24)
                         // Interleave the tiles' two columns into the output rows.
-                        let count = Swift.min(8, tilesW - tx)
-                        for t in 0..<count {
-                            let col = 2 * (tx + t)
-                            row0[col] = y[t]
-                            if col + 1 < g.outW { row0[col + 1] = y[8 + t] }
-                            if hasSecondRow {
-                                row0[g.outW + col] = y[16 + t]
-                                if col + 1 < g.outW { row0[g.outW + col + 1] = y[24 + t] }
-                            }
+                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
+                            row0[offset] = y[slot]
                         }
                         tx += 8
                     }
@@ -272,14 +284,8 @@ private func winogradOutputGradientTransform(_ gout: UnsafePointer<Float>, _ dm:
                     var tx = 0
                     while tx < tilesW {
                         y.update(repeating: 0, count: 32)
-                        for t in 0..<Swift.min(8, tilesW - tx) {
-                            let col = 2 * (tx + t)
-                            y[t] = row0[col]
-                            if col + 1 < g.outW { y[8 + t] = row0[col + 1] }
-                            if hasSecondRow {
-                                y[16 + t] = row0[g.outW + col]
-                                if col + 1 < g.outW { y[24 + t] = row0[g.outW + col + 1] }
-                            }
+                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
+                            y[slot] = row0[offset]
                         }
                         let (y00, y01, y10, y11) = (load(y), load(y + 8), load(y + 16), load(y + 24))
                         // A dY: rows (y0, y0 + y1, y0 - y1, -y1), for each of the two columns.
