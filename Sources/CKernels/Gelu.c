@@ -65,7 +65,6 @@ static inline void normal_cdf_pdf(float x, float *cdf, float *pdf) {
     }
 
 #if defined(__x86_64__)
-#define CK_X86 1
 __attribute__((target("avx512f,avx512dq,avx512vl,fma")))
 static void gelu_forward_avx512(const float *restrict x, float *restrict y, long count) { GELU_FORWARD_LOOP }
 __attribute__((target("avx512f,avx512dq,avx512vl,fma")))
@@ -89,7 +88,7 @@ static int detected_level = 0;
 
 // Runs once when the library loads, before any thread can call a kernel.
 __attribute__((constructor)) static void detect_level(void) {
-#if CK_X86
+#if defined(__x86_64__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
         detected_level = 2;
@@ -102,7 +101,7 @@ __attribute__((constructor)) static void detect_level(void) {
 int ck_kernel_level(void) { return detected_level; }
 
 void ck_gelu_forward_level(int level, const float *x, float *y, long count) {
-#if CK_X86
+#if defined(__x86_64__)
     if (level >= 2) { gelu_forward_avx512(x, y, count); return; }
     if (level == 1) { gelu_forward_avx2(x, y, count); return; }
 #endif
@@ -111,7 +110,7 @@ void ck_gelu_forward_level(int level, const float *x, float *y, long count) {
 }
 
 void ck_gelu_backward_level(int level, const float *x, const float *g, float *gx, long count) {
-#if CK_X86
+#if defined(__x86_64__)
     if (level >= 2) { gelu_backward_avx512(x, g, gx, count); return; }
     if (level == 1) { gelu_backward_avx2(x, g, gx, count); return; }
 #endif
