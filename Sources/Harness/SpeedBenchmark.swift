@@ -110,15 +110,18 @@ public enum SpeedBenchmark {
         Accounting.resetPeak()
         resetPeakResident()
 
+        // FLOPs counted in this task's own scope: the global counter also sees whatever else the process
+        // runs at the same time (tests run in parallel).
         func measure(steps: Int, _ body: () -> Void) -> (samples: [Double], flops: Double) {
             var samples: [Double] = []
-            let before = Accounting.flops
-            for _ in 0..<steps {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let (_, flops) = Accounting.countingFlops {
+                for _ in 0..<steps {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    body()
+                    samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
             }
-            return (samples, Double(Accounting.flops - before) / Double(max(steps, 1)))
+            return (samples, Double(flops) / Double(max(steps, 1)))
         }
         func trainStep() {
             let loss = Tensor.maskedMSE(model(features, mask: mask), target, mask: mask)
