@@ -15,6 +15,21 @@ public protocol SummaryModel: Module {
     func forwardFlopsPerFrame(length: Int) -> Double
     /// The configuration as printable key/value pairs (written into run records).
     var configuration: [String: String] { get }
+
+    /// How this model trains: batch size limit, what its batches carry, its loss (TrainingContract.swift).
+    var contract: TrainingContract { get }
+    /// The training loss of one batch: a scalar tensor whose backward gives the step's gradients.
+    /// Default: masked MSE of the outputs against gtscore over real frames.
+    func trainingLoss(_ batch: ModelBatch) -> Tensor
+    /// Per-frame scores (B, T) in [0, 1] for evaluation; callers switch to eval mode and off gradients.
+    /// Default: the model's outputs.
+    func frameScores(_ batch: ModelBatch) -> Tensor
+}
+
+extension SummaryModel {
+    public var contract: TrainingContract { .paddedMSE }
+    public func trainingLoss(_ batch: ModelBatch) -> Tensor { maskedMSELoss(batch) }
+    public func frameScores(_ batch: ModelBatch) -> Tensor { self(batch.features, mask: batch.mask) }
 }
 
 /// Which architecture: the one that produced the report's table, or the authors' published one.
