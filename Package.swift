@@ -34,15 +34,17 @@ let package = Package(
         // Wide-vector elementwise kernels picked at load time for the running CPU (see its header).
         .target(name: "CKernels"),
         .target(name: "Randomness", swiftSettings: swiftSettings),
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "CKernels", "Randomness"], swiftSettings: swiftSettings),
-        .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness"], swiftSettings: swiftSettings),
+        // The one atomic file writer and JSON set-up every module's files go through.
+        .target(name: "FileSupport", swiftSettings: swiftSettings),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "CKernels", "Randomness", "FileSupport"], swiftSettings: swiftSettings),
+        .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness", "FileSupport"], swiftSettings: swiftSettings),
         .target(name: "Evaluation", swiftSettings: swiftSettings),
-        .target(name: "Models", dependencies: ["TensorCore", "Evaluation"], swiftSettings: swiftSettings),
+        .target(name: "Models", dependencies: ["TensorCore", "Evaluation", "VideoData"], swiftSettings: swiftSettings),
         .target(name: "Harness",
-                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models",
+                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swiftSettings),
-        .executableTarget(name: "bench", dependencies: ["Harness"], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench", dependencies: ["Harness", "Models", "TensorCore", "VideoData", "FileSupport"], swiftSettings: swiftSettings),
 
         // Test support shared by the test targets (fixture loading); not part of any product.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/Support", swiftSettings: swiftSettings),

@@ -21,12 +21,18 @@ public struct SessionOptions {
     public var resultsRoot = URL(fileURLWithPath: "results")
     /// Writes each model into a subfolder and the comparison files beside them (`bench all`).
     public var comparison = true
-    public var makeModel: (ModelSpec) throws -> any SummaryModel = ModelRegistry.make
-    public var publishedSchedule: (String, ModelVariant, String) throws -> TrainingSchedule = ScheduleTable.published
+    /// Where models come from (tests register their own).
+    public var registry: ModelRegistry = .standard
     /// Measures the machine's sgemm rate once (switch off in tests to save time).
     public var measureSgemmPeak = true
 
     public init(models: [String]) { self.models = models }
+
+    /// The request for one model of the session.
+    func request(_ model: String) -> RunPlan.Request {
+        RunPlan.Request(model: model, variant: variant, size: size, options: modelOptions, overrides: overrides, seed: seed,
+                        threads: threads)
+    }
 }
 
 public struct SessionResult {
@@ -43,13 +49,10 @@ public enum BenchSession {
     public static func run(_ options: SessionOptions, stop: StopRequest = InterruptHandling.request,
                            progress: ProgressReporter = ProgressReporter()) throws -> SessionResult {
         guard !options.models.isEmpty else { throw HarnessError.invalidArgument("no models to run (the registry is empty?)") }
-        guard options.threads >= 1 else { throw HarnessError.invalidArgument("--threads must be at least 1") }
         let source = try options.data ?? DataSource.synthetic(seed: options.syntheticSeed, cacheRoot: options.cacheRoot, log: progress.log)
-        // Every schedule is resolved before the data is read or anything is written.
-        for model in options.models {
-            let request = ModelRunRequest(model: model, variant: options.variant, size: options.size, overrides: options.overrides,
-                                          publishedSchedule: options.publishedSchedule)
-            _ = try ModelRun.schedule(for: request, dataHint: source.dataFile.path)
+        // Every plan is resolved (model, options, schedule) before the data is read or anything is written.
+        let plans = try options.models.map {
+            try RunPlan.resolve(options.request($0), dataPath: source.dataFile.path, registry: options.registry)
         }
         progress.log("checking \(source.dataFile.path) (split \(source.splitFile.lastPathComponent)) ...")
         let data = try PreparedData.open(source, expectedFeatureWidth: nil)
@@ -64,22 +67,18 @@ public enum BenchSession {
         let (runId, folder) = try RunFolder.create(in: options.resultsRoot, what: what)
         progress.log("results: \(folder.path)")
         var result = SessionResult(runId: runId, folder: folder, records: [], failures: [], interrupted: false, summary: nil)
-        for model in options.models {
+        for plan in plans {
             if stop.isRequested { result.interrupted = true; break }
-            let modelFolder = options.comparison ? folder.appendingPathComponent(model) : folder
+            let modelFolder = options.comparison ? folder.appendingPathComponent(plan.model) : folder
             try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
-            let request = ModelRunRequest(model: model, variant: options.variant, size: options.size, seed: options.seed,
-                                          threads: options.threads, overrides: options.overrides,
-                                          modelOptions: options.modelOptions, makeModel: options.makeModel,
-                                          publishedSchedule: options.publishedSchedule)
             do {
-                let record = try ModelRun.run(request, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
+                let record = try ModelRun.run(plan, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
                                               stop: stop, progress: progress)
                 result.records.append(record)
                 if record.status == .interrupted { result.interrupted = true; break }
             } catch {
-                progress.log("\(model) FAILED: \(error)")
-                result.failures.append((model, "\(error)"))
+                progress.log("\(plan.model) FAILED: \(error)")
+                result.failures.append((plan.model, "\(error)"))
                 if let record = try? RunRecord.read(modelFolder.appendingPathComponent(ModelRun.runFileName)) {
                     result.records.append(record)
                 }

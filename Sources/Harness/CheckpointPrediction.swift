@@ -5,31 +5,72 @@ import TensorCore
 import VideoData
 
 /// `bench predict`: a checkpoint (this project's, or a PyTorch-exported safetensors file with the
-/// reference's key names; `.zst` compressed or plain) loaded into a model and run over one split.
+/// reference's key names; `.zst` compressed or plain) loaded into the model it was trained as and run
+/// over one split with the same evaluator a run uses, so a run's own predictions come out bit for bit.
 public enum CheckpointPrediction {
-    /// Loads the checkpoint, predicts `part` of the data, writes `predictions.h5` to `output` (which must
-    /// not exist) and returns the metrics.
-    public static func run(model: any SummaryModel, checkpoint: URL, data: PreparedData, part: DatasetSplit.Part,
-                           output: URL, batchSize: Int = 16) throws -> SplitEvaluation {
-        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-            throw HarnessError.invalidArgument("\(checkpoint.path): no such checkpoint file")
+    /// What the user said about the model; anything said must agree with what the checkpoint records.
+    public struct ModelChoice {
+        public var name: String?
+        public var variant: ModelVariant?
+        public var size: ModelSize?
+        public var options: [String: String]
+
+        public init(name: String? = nil, variant: ModelVariant? = nil, size: ModelSize? = nil, options: [String: String] = [:]) {
+            self.name = name
+            self.variant = variant
+            self.size = size
+            self.options = options
         }
-        do { try model.loadCheckpoint(from: checkpoint) } catch {
-            throw HarnessError.invalidArgument("\(checkpoint.path): cannot load into \(model.name): \(error)")
+    }
+
+    /// The model a checkpoint holds: rebuilt from its recorded identity (model, variant, size, input width,
+    /// options), or, for an export that records none, from `choice` (name required; report and paper
+    /// width by default). A choice that contradicts the record is an error naming both.
+    public static func model(for checkpoint: URL, choice: ModelChoice, inputDim: Int, registry: ModelRegistry = .standard) throws
+        -> (model: any SummaryModel, identity: CheckpointIdentity) {
+        let file = checkpoint.path
+        guard FileManager.default.fileExists(atPath: file) else { throw HarnessError.invalidArgument("\(file): no such checkpoint file") }
+        let metadata = try SafeTensors.load(from: checkpoint).metadata
+        let identity: CheckpointIdentity
+        if let recorded = try CheckpointIdentity.read(metadata, file: file) {
+            func contradiction(_ what: String, _ said: String, _ kept: String) -> HarnessError {
+                .invalidArgument("\(file) holds a \(recorded.model) checkpoint with \(what) \(kept), not \(said) as requested")
+            }
+            if let name = choice.name, name != recorded.model {
+                throw HarnessError.invalidArgument("\(file) holds a \(recorded.model) checkpoint (\(recorded.variant.rawValue), "
+                                                   + "\(recorded.size.rawValue)), not a \(name) one")
+            }
+            if let v = choice.variant, v != recorded.variant { throw contradiction("variant", v.rawValue, recorded.variant.rawValue) }
+            if let s = choice.size, s != recorded.size { throw contradiction("size", s.rawValue, recorded.size.rawValue) }
+            for (key, value) in choice.options where recorded.options[key] != value {
+                throw contradiction("option \(key) =", value, recorded.options[key] ?? "(unset)")
+            }
+            identity = recorded
+        } else {
+            guard let name = choice.name else {
+                throw HarnessError.invalidArgument("\(file) records no model (a PyTorch export?): name the model, e.g. bench predict csta --checkpoint ...")
+            }
+            let entry = try registry.variant(name, choice.variant ?? .report)
+            identity = CheckpointIdentity(model: name, variant: choice.variant ?? .report, size: choice.size ?? .paper, inputDim: inputDim,
+                                          options: try entry.resolveOptions(choice.options, model: name))
         }
+        guard identity.inputDim == inputDim else {
+            throw HarnessError.invalidArgument("\(file): the model takes \(identity.inputDim) features per frame, the data has \(inputDim)")
+        }
+        let model = try identity.makeModel(registry: registry)
+        do { _ = try model.loadCheckpoint(from: checkpoint) } catch {
+            throw HarnessError.invalidArgument("\(file): cannot load into \(identity.model): \(error)")
+        }
+        return (model, identity)
+    }
+
+    /// Predicts `part` of the data, writes `predictions.h5` to `output` (which must not exist) and
+    /// returns the metrics.
+    public static func run(model: any SummaryModel, data: PreparedData, part: DatasetSplit.Part, output: URL) throws -> SplitEvaluation {
         let keys = data.dataset.split.keys(part)
         guard !keys.isEmpty else { throw HarnessError.emptySplit(part: part.rawValue, dataset: data.source.dataFile.path) }
-        let result = try SplitPredictor(batchSize: batchSize).evaluate(model, dataset: data.dataset, keys: keys)
-        let writer = try PredictionsWriter(destination: output)
-        do {
-            for (video, prediction) in zip(result.videos, result.predictions) {
-                try writer.write(key: video.key, pred: prediction, gtscore: video.gtscore)
-            }
-            try writer.commit()
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        let result = try Evaluator(dataset: data.dataset).evaluate(model, keys: keys)
+        try Evaluator.writePredictions(result, to: output)
         return result.evaluation
     }
 }

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// A run's own new folder under the results root; never an existing one.
@@ -23,19 +24,6 @@ public enum RunFolder {
             }
         }
         throw HarnessError.invalidArgument("\(root.path): could not find a free run folder name for \(base)")
-    }
-}
-
-/// Writes a whole file through a temporary sibling and a rename, so a reader (or a crash) never sees
-/// half of it.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-    try data.write(to: temporary)
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw HarnessError.invalidArgument("\(url.path): cannot write: \(reason)")
     }
 }
 

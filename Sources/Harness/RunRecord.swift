@@ -1,5 +1,7 @@
 import Evaluation
+import FileSupport
 import Foundation
+import Models
 
 /// `run.json`: everything about one model's run. Versioned by `schema` / `schemaVersion`; the fields are
 /// documented in results/README.md. Keys are written in snake_case.
@@ -55,6 +57,9 @@ public struct ModelInfo: Codable, Sendable {
     public var size: String
     public var parameters: Int
     public var configuration: [String: String]
+    /// Every option of the variant as the run used it, defaults included (absent in records written
+    /// before options were recorded).
+    public var options: [String: String]?
 }
 
 public struct DataInfo: Codable, Sendable {
@@ -106,27 +111,12 @@ public struct PerformanceInfo: Codable, Sendable {
 }
 
 extension RunRecord {
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
-
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
-    }
-
-    public func encoded() throws -> Data { try RunRecord.encoder.encode(self) }
+    public func encoded() throws -> Data { try JSONCoding.encoder.encode(self) }
 
     public static func read(_ url: URL) throws -> RunRecord {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw HarnessError.missingRun(path: url.path) }
         do {
-            let record = try decoder.decode(RunRecord.self, from: data)
+            let record = try JSONCoding.decoder.decode(RunRecord.self, from: data)
             guard record.schema == "bench.run", record.schemaVersion <= currentSchemaVersion else {
                 throw HarnessError.badRunRecord(path: url.path, reason: "schema \(record.schema) version \(record.schemaVersion) is not understood")
             }

@@ -1,3 +1,5 @@
+import Models
+
 /// Values given on the command line that replace a published schedule's values. Every one that is
 /// applied is recorded (name, published value, value used), so a result never hides a deviation.
 public struct ScheduleOverrides: Codable, Sendable, Equatable {

@@ -1,6 +1,8 @@
+import Evaluation
 import Foundation
 import Models
 import TensorCore
+import VideoData
 
 /// `bench speed`: training steps (forward, backward, optimizer) and inference timed at fixed shapes on
 /// random input after warm-up.
@@ -94,19 +96,28 @@ public struct SpeedResult: Codable, Sendable {
 }
 
 public enum SpeedBenchmark {
-    public static func run(_ model: any SummaryModel, variant: String, size: String, options: SpeedOptions,
-                           sgemmPeakGflops: Double) -> SpeedResult {
+    /// Times `schedule`'s training step (the model's own loss, clipping and optimizer, batch size set to
+    /// `options.batch`) and inference on one random batch: features uniform in [-2, 2], gtscore uniform in
+    /// [0, 1], every frame real, shots of 10 frames where the model's contract asks for them.
+    public static func run(_ model: any SummaryModel, schedule published: TrainingSchedule, variant: String, size: String,
+                           options: SpeedOptions, sgemmPeakGflops: Double) throws -> SpeedResult {
         var rng = SeededGenerator(seed: options.seed)
-        let shape = [options.batch, options.frames]
-        let features = Tensor.uniform([options.batch, options.frames, model.inputDim], low: -2, high: 2, rng: &rng)
-        let target = Tensor.uniform(shape, low: 0, high: 1, rng: &rng)
-        let mask = Tensor(repeating: 1, shape: shape)
+        let features = Tensor.uniform([options.batch, options.frames, model.inputDim], low: -2, high: 2, rng: &rng).values
+        let target = Tensor.uniform([options.batch, options.frames], low: 0, high: 1, rng: &rng).values
+        let (width, frames) = (model.inputDim, options.frames)
+        let shots = stride(from: 0, to: frames, by: 10).map { Shot(start: $0, end: min($0 + 10, frames)) }
+        let videos = (0..<options.batch).map { b in
+            Video(key: "random-\(b)", featureWidth: width, features: Array(features[(b * frames * width)..<((b + 1) * frames * width)]),
+                  gtscore: Array(target[(b * frames)..<((b + 1) * frames)]), changePoints: shots)
+        }
+        let batch = try ModelBatch(videos: videos, needs: model.contract.needs)
+        let scoringBatch = try ModelBatch(videos: videos, needs: model.contract.needs.subtracting(.keyshotSummary))
         let frameCount = Double(options.batch * options.frames)
         let forwardFlops = model.forwardFlopsPerFrame(length: options.frames) * frameCount
-        let schedule = TrainingSchedule(batchSize: options.batch, epochs: 1, optimizer: .adam, weightDecay: 0,
-                                        peakLearningRate: 1e-5, learningRateShape: .fixed, gradientClip: 1.0)
-        let parameters = model.parameters()
-        let optimizer = Adam(parameters, lr: 1e-5)
+        var schedule = published
+        schedule.batchSize = options.batch
+        schedule.gradientAccumulation = 1
+        let step = try TrainingStep(model: model, schedule: schedule)
         Accounting.resetPeak()
         resetPeakResident()
 
@@ -123,14 +134,8 @@ public enum SpeedBenchmark {
             }
             return (samples, Double(flops) / Double(max(steps, 1)))
         }
-        func trainStep() {
-            let loss = Tensor.maskedMSE(model(features, mask: mask), target, mask: mask)
-            loss.backward()
-            if let clip = schedule.gradientClip { clipGradientNorm(parameters, maxNorm: Float(clip)) }
-            GradMode.withNoGrad { optimizer.step() }
-            model.zeroGrad()
-        }
-        func inferenceStep() { _ = GradMode.withNoGrad { model(features, mask: mask) } }
+        func trainStep() { step.run(batch) }
+        func inferenceStep() { _ = GradMode.withNoGrad { model.frameScores(scoringBatch) } }
 
         model.train()
         _ = measure(steps: options.warmup, trainStep)

@@ -1,4 +1,5 @@
 import Evaluation
+import FileSupport
 import Foundation
 
 /// One model's line in the comparison.
@@ -79,7 +80,7 @@ public struct Summary: Codable, Sendable {
 
     public static func read(_ url: URL) throws -> Summary {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw HarnessError.missingRun(path: url.path) }
-        do { return try RunRecord.decoder.decode(Summary.self, from: data) } catch {
+        do { return try JSONCoding.decoder.decode(Summary.self, from: data) } catch {
             throw HarnessError.badRunRecord(path: url.path, reason: "\(error)")
         }
     }
@@ -121,7 +122,7 @@ public struct ReportTable: Codable, Sendable {
 
     public static func read(_ url: URL) throws -> ReportTable {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw HarnessError.missingRun(path: url.path) }
-        do { return try RunRecord.decoder.decode(ReportTable.self, from: data) } catch {
+        do { return try JSONCoding.decoder.decode(ReportTable.self, from: data) } catch {
             throw HarnessError.badRunRecord(path: url.path, reason: "\(error)")
         }
     }

@@ -1,15 +1,16 @@
 import Evaluation
+import FileSupport
 import Foundation
 
 /// Writes the comparison of a summary: `summary.md` (beside the report's published table, each labelled
 /// with its data), `summary.csv`, `summary.json` and the SVG charts.
 public enum SummaryWriter {
     public static func write(_ summary: Summary, to folder: URL, report: ReportTable? = ReportTable.findDefault()) throws {
-        try writeAtomically(try RunRecord.encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
-        try writeAtomically(Data(csv(summary).utf8), to: folder.appendingPathComponent("summary.csv"))
-        try writeAtomically(Data(markdown(summary, report: report).utf8), to: folder.appendingPathComponent("summary.md"))
+        try AtomicFile.write(try JSONCoding.encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
+        try AtomicFile.write(Data(csv(summary).utf8), to: folder.appendingPathComponent("summary.csv"))
+        try AtomicFile.write(Data(markdown(summary, report: report).utf8), to: folder.appendingPathComponent("summary.md"))
         for (name, svg) in Charts.all(summary) {
-            try writeAtomically(Data(svg.utf8), to: folder.appendingPathComponent(name))
+            try AtomicFile.write(Data(svg.utf8), to: folder.appendingPathComponent(name))
         }
     }
 

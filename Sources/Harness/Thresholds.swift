@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// CI limits for one model (baselines/ci-thresholds.json): floors for rank correlation, a ceiling for
@@ -29,7 +30,7 @@ public struct ThresholdFile: Codable, Sendable {
             throw HarnessError.badThresholds(path: url.path, reason: "no such file")
         }
         do {
-            let file = try RunRecord.decoder.decode(ThresholdFile.self, from: data)
+            let file = try JSONCoding.decoder.decode(ThresholdFile.self, from: data)
             guard file.schema == "bench.thresholds", file.schemaVersion == 1 else {
                 throw HarnessError.badThresholds(path: url.path, reason: "schema \(file.schema) version \(file.schemaVersion) is not understood")
             }
@@ -51,7 +52,7 @@ public struct ThresholdFile: Codable, Sendable {
         }
     }
 
-    public func encoded() throws -> Data { try RunRecord.encoder.encode(self) }
+    public func encoded() throws -> Data { try JSONCoding.encoder.encode(self) }
 }
 
 /// One metric that broke its limit.

@@ -15,7 +15,8 @@ public struct StepProgress: Sendable {
     public var secondsPerEpoch: Double?
 }
 
-/// Callbacks during training. `epochFinished` runs after the epoch's checkpoint (if better) is saved.
+/// Callbacks during training. `epochFinished` runs at the end of each epoch while the model still holds
+/// that epoch's state, so the run can save a checkpoint of it when the record says it improved.
 public struct TrainingEvents {
     public var stepFinished: ((StepProgress) -> Void)?
     public var epochFinished: ((EpochRecord, _ skippedTotal: Int) throws -> Void)?
@@ -42,38 +43,32 @@ public struct TrainingOutcome {
     public var valSeconds: Double
 }
 
-/// Trains a model on its schedule: the learning rate set once per epoch, shuffled batches with gradient
-/// accumulation, non-finite steps skipped and counted, the epoch chosen by validation Spearman with
-/// early stopping, and the chosen state left loaded in the model. Deterministic for a seed on one thread.
+/// Trains a model on its schedule: the learning rate set once per epoch, shuffled batches collated as the
+/// model's contract asks, gradient accumulation, non-finite steps skipped and counted, the epoch chosen by
+/// validation Spearman with early stopping, and the chosen state left loaded in the model. Writes no
+/// files: the run owns the checkpoint and run.json (through `events`). Deterministic for a seed and
+/// thread count.
 public struct Trainer {
     public var schedule: TrainingSchedule
     public var seed: UInt64
     /// Consecutive skipped steps that end a run (the problem persists).
     public var maxConsecutiveSkips = 20
     public var stop: StopRequest
-    /// Where the best checkpoint is written (atomically) whenever validation improves.
-    public var checkpointURL: URL?
-    public var checkpointMetadata: [String: String] = [:]
 
-    public init(schedule: TrainingSchedule, seed: UInt64, stop: StopRequest = StopRequest(), checkpointURL: URL? = nil) {
+    public init(schedule: TrainingSchedule, seed: UInt64, stop: StopRequest = StopRequest()) {
         self.schedule = schedule
         self.seed = seed
         self.stop = stop
-        self.checkpointURL = checkpointURL
     }
 
-    public func train(_ model: any SummaryModel, dataset: any VideoDataset, events: TrainingEvents = .init()) throws -> TrainingOutcome {
-        try schedule.validate()
-        guard schedule.loss == .maskedMSE else {
-            throw HarnessError.unsupportedLoss(model: model.name, loss: schedule.loss.rawValue)
-        }
+    /// Trains on `evaluator`'s data set: its split's train keys, validated on its val keys.
+    public func train(_ model: any SummaryModel, evaluator: Evaluator, events: TrainingEvents = .init()) throws -> TrainingOutcome {
+        let dataset = evaluator.dataset
+        let step = try TrainingStep(model: model, schedule: schedule)
         let split = dataset.split
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: dataset.fileURL.path) }
         let loader = try BatchLoader(dataset: dataset, keys: split.train, batchSize: schedule.batchSize, shuffle: true, seed: seed)
-        let step = TrainingStep(model: model, schedule: schedule)
-        // One video at a time: the models score a video the same in any batch (README "Padding"), and
-        // unbatched, a prediction is bit-identical to that video's own forward pass and costs no padding.
-        let predictor = SplitPredictor(batchSize: 1)
+        let needs = model.contract.needs
         let hasValidation = !split.val.isEmpty
 
         var outcome = TrainingOutcome(
@@ -101,8 +96,8 @@ public struct Trainer {
                     outcome.stoppedAt = StopPoint(epoch: epoch, step: index, reason: "interrupted (stop requested)")
                     break epochLoop
                 }
-                let batch = try loader.load(keys)
-                let frames = batch.lengths.reduce(0, +)
+                let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: needs)
+                let frames = batch.realFrames
                 let loss = step.accumulate(batch)
                 epochFrames += frames
                 if loss.isFinite {
@@ -144,7 +139,7 @@ public struct Trainer {
                                      valSeconds: 0, improved: false)
             if hasValidation {
                 let started = DispatchTime.now().uptimeNanoseconds
-                let result = try predictor.evaluate(model, dataset: dataset, keys: split.val)
+                let result = try evaluator.evaluate(model, keys: split.val)
                 record.valSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 outcome.valFrames += result.frames
                 outcome.valSeconds += result.seconds
@@ -162,10 +157,6 @@ public struct Trainer {
                 bestState = model.stateDict().map { $0.1.values }
                 outcome.chosenEpoch = epoch
                 epochsWithoutImprovement = 0
-                if let checkpointURL {
-                    try model.saveCheckpoint(to: checkpointURL, metadata: checkpointMetadata.merging(
-                        ["epoch": "\(epoch)", "val_spearman_rho": record.valSpearmanRho.map { "\($0)" } ?? "none"]) { $1 })
-                }
             } else {
                 epochsWithoutImprovement += 1
             }

@@ -112,3 +112,14 @@ public final class CSTA: SummaryModel {
          "score_hidden": "\(config.scoreHidden)", "dropout": "\(config.dropout)"]
     }
 }
+
+extension CSTA {
+    /// The registry entry (the `paper` variant is the authors' published model, when registered).
+    public static let reportVariant = VariantEntry(
+        .report,
+        deviations: ReportVariants.deviations + ["padded frames are zeros to the convolutions and excluded from the softmax over time"],
+        schedule: { _ in
+            ReportVariants.warmupCosine(batch: 4, epochs: 50, optimizer: .adam, weightDecay: 1e-7, peak: 3e-4, warmup: 3, clip: 1.0)
+        },
+        make: { try CSTA(spec: $0) })
+}

@@ -137,3 +137,14 @@ final class MixerBlock: Module {
         return h1 + c
     }
 }
+
+extension EDSNet {
+    public static let reportVariant = VariantEntry(
+        .report,
+        deviations: ReportVariants.deviations + ["padded frames are zeros to the token-mixing convolutions"],
+        schedule: { _ in
+            TrainingSchedule(batchSize: 112, epochs: 300, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-5,
+                             learningRateShape: .fixed, gradientClip: 1.0)
+        },
+        make: { try EDSNet(spec: $0) })
+}

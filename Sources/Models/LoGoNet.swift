@@ -176,3 +176,28 @@ public final class LoGoNet: SummaryModel {
                 "dropout": "\(c.dropout)", "cross_attention": "\(c.crossAttention)", "adaptive_fusion": "\(c.adaptiveFusion)"]
     }
 }
+
+extension LoGoNet {
+    static let options = [
+        ModelOption("kernel", .oddInteger(1...31), default: "\(Config.published.kernel)",
+                    help: "temporal kernel of the local path's convolutions"),
+        ModelOption("cross_attention", .boolean, default: "true", help: "cross-path attention between the local and global paths"),
+        ModelOption("adaptive_fusion", .boolean, default: "true", help: "the gated fusion (false: a linear fusion, `fusion_proj`)"),
+    ]
+
+    static func variant(_ variant: ModelVariant) -> VariantEntry {
+        VariantEntry(variant, options: options,
+                     deviations: ReportVariants.deviations + [
+                         "attention excludes padded keys (the report's code passed the validity mask as a padding mask, so its attention produced NaN and fell back)",
+                     ] + (variant == .paper ? ["LoGoNet's own publication is the report: `paper` is the same model and schedule as `report`"] : []),
+                     schedule: { _ in
+                         ReportVariants.warmupCosine(batch: 8, accumulation: 2, epochs: 50, optimizer: .adamW, weightDecay: 1e-4,
+                                                     peak: 1e-4, warmup: 10, clip: 0.5)
+                     },
+                     make: { try LoGoNet(spec: $0) })
+    }
+
+    /// The registry entry. The report is LoGoNet's own publication, so both variants are the same.
+    public static let entry = ModelEntry(name: "logonet", summary: "the study's local-CNN + global-Transformer hybrid",
+                                         variants: [variant(.report), variant(.paper)])
+}

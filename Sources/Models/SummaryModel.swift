@@ -86,20 +86,36 @@ public struct ModelSpec: Sendable {
 
 public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unknownModel(String, known: [String])
-    case unsupportedVariant(model: String, variant: ModelVariant)
+    case unsupportedVariant(model: String, variant: ModelVariant, known: [ModelVariant])
     case badOption(model: String, option: String, value: String, expected: String)
-    case unknownOptions(model: String, options: [String])
+    case unknownOptions(model: String, options: [String], known: [String])
+    case inconsistentEntry(model: String, problem: String)
+    case invalidSchedule(String)
+    case batchTooLarge(model: String, limit: Int, requested: Int)
+    case lossMismatch(model: String, modelLoss: String, scheduleLoss: String)
+    case unsupportedBatchNeed(video: String, need: String)
 
     public var description: String {
         switch self {
         case let .unknownModel(name, known):
             return "unknown model '\(name)'; known models: \(known.joined(separator: ", "))"
-        case let .unsupportedVariant(model, variant):
-            return "model '\(model)' has no '\(variant.rawValue)' variant yet"
+        case let .unsupportedVariant(model, variant, known):
+            return "model '\(model)' has no '\(variant.rawValue)' variant (it has: \(known.map(\.rawValue).joined(separator: ", ")))"
         case let .badOption(model, option, value, expected):
             return "model '\(model)': option \(option)=\(value) is not \(expected)"
-        case let .unknownOptions(model, options):
-            return "model '\(model)': unknown options \(options.joined(separator: ", "))"
+        case let .unknownOptions(model, options, known):
+            return "model '\(model)': unknown options \(options.joined(separator: ", ")) (it understands: "
+                + (known.isEmpty ? "none" : known.joined(separator: ", ")) + ")"
+        case let .inconsistentEntry(model, problem):
+            return "registry entry \(model): \(problem)"
+        case let .invalidSchedule(what):
+            return "invalid schedule: \(what)"
+        case let .batchTooLarge(model, limit, requested):
+            return "model '\(model)' takes at most \(limit) video\(limit == 1 ? "" : "s") per step, but the schedule asks for a batch of \(requested)"
+        case let .unsupportedBatchNeed(video, need):
+            return "video \(video): cannot give the model \(need)"
+        case let .lossMismatch(model, modelLoss, scheduleLoss):
+            return "model '\(model)' trains with \(modelLoss), but the schedule names \(scheduleLoss)"
         }
     }
 }

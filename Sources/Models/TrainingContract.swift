@@ -1,5 +1,6 @@
 import Evaluation
 import TensorCore
+import VideoData
 
 /// What a model asks its batches to carry beyond features, mask and gtscore.
 public struct BatchNeeds: OptionSet, Sendable, Hashable {
@@ -13,11 +14,21 @@ public struct BatchNeeds: OptionSet, Sendable, Hashable {
 }
 
 /// The name of a model's training objective, as run.json and the schedule lines print it. The loss
-/// itself is the model's `trainingLoss`; this names it so a schedule that says otherwise is caught.
-public enum LossKind: String, Codable, Sendable {
-    case maskedMSE = "masked_mse"
-    case bceWithLogits = "bce_with_logits"
-    case anchorClassificationLocation = "anchor_classification_smooth_l1"
+/// itself is the model's `trainingLoss`; this names it so a schedule that says otherwise is caught. A
+/// model with a new objective declares its own name (`LossKind(rawValue:)`), no central list to edit.
+public struct LossKind: RawRepresentable, Codable, Sendable, Hashable {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let maskedMSE = LossKind(rawValue: "masked_mse")
+    public static let bceWithLogits = LossKind(rawValue: "bce_with_logits")
+    public static let anchorClassificationLocation = LossKind(rawValue: "anchor_classification_smooth_l1")
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }
 
 /// How a model trains: what its batches hold, how many videos one step may take, and which loss it
@@ -39,7 +50,7 @@ public struct TrainingContract: Sendable, Equatable {
 }
 
 /// One batch as a model sees it: videos padded to the longest (right padding), with what the model's
-/// contract asked for. Built by the harness's collation (`VideoBatch.modelBatch(needs:)`).
+/// contract asked for. `init(videos:needs:)` is the one collation every caller uses.
 public struct ModelBatch {
     public let keys: [String]
     public let lengths: [Int]
@@ -67,6 +78,32 @@ public struct ModelBatch {
         self.gtscore = gtscore
         self.shots = shots
         self.keyshotSummary = keyshotSummary
+    }
+
+    /// Pads `videos` to the longest (`VideoBatch`) and adds what `needs` asks for.
+    public init(videos: [Video], needs: BatchNeeds = []) throws {
+        let padded = VideoBatch(videos: videos)
+        let shape = [padded.count, padded.maxLength]
+        var keyshots: [[Float]] = []
+        if needs.contains(.keyshotSummary) {
+            keyshots = try videos.map { try ModelBatch.keyshotSummary(of: $0) }
+        }
+        self.init(keys: padded.keys, lengths: padded.lengths,
+                  features: Tensor(padded.features, shape: shape + [padded.featureWidth]),
+                  mask: Tensor(padded.mask, shape: shape), gtscore: Tensor(padded.gtscore, shape: shape),
+                  shots: needs.contains(.shots) || needs.contains(.keyshotSummary) ? videos.map(\.changePoints) : [],
+                  keyshotSummary: keyshots)
+    }
+
+    /// The 15% keyshot summary of a video's gtscore over its shots (knapsack, evaluation.md), per feature
+    /// row. Needs shots in feature rows: MR.HiSum's layout, where every row is a frame.
+    static func keyshotSummary(of video: Video) throws -> [Float] {
+        guard video.picks == Array(0..<video.length), video.frameCount == video.length else {
+            throw ModelError.unsupportedBatchNeed(video: video.key,
+                                                  need: "a keyshot summary in feature rows (its shots are in subsampled original frames)")
+        }
+        guard !video.changePoints.isEmpty else { throw ModelError.unsupportedBatchNeed(video: video.key, need: "shots (it has none)") }
+        return Evaluation.keyshotSummary(frameScores: video.gtscore.map(Double.init), shots: video.changePoints).map { $0 ? 1 : 0 }
     }
 
     public var count: Int { keys.count }

@@ -133,3 +133,13 @@ final class GraphConvolution: Module {
         h.matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias)
     }
 }
+
+extension VideoSAGE {
+    public static let reportVariant = VariantEntry(
+        .report,
+        deviations: ReportVariants.deviations + ["the graph product is a band operator, never a dense (T, T) matrix"],
+        schedule: { _ in
+            ReportVariants.warmupCosine(batch: 512, epochs: 50, optimizer: .adam, weightDecay: 0, peak: 5e-4, warmup: 5, clip: 1.0)
+        },
+        make: { try VideoSAGE(spec: $0) })
+}

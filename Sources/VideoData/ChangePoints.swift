@@ -1,15 +1,16 @@
+import Evaluation
 /// Turns a stored `change_points` array into validated half-open shots.
 enum ChangePoints {
     /// `rows` is the flattened (m, 2) array. With `inclusiveEnds` (eccv16) each end is the shot's last
     /// frame and becomes `end + 1`. Shots must lie in `0..<frameCount`, be non-empty, start in
     /// increasing order and not overlap. Gaps between shots are allowed (the frames belong to no shot).
     static func segments(rows: [Int], shape: [Int], inclusiveEnds: Bool, frameCount: Int,
-                         file: String, video: String) throws -> [Segment] {
+                         file: String, video: String) throws -> [Shot] {
         guard shape.count == 2, shape[1] == 2, shape[0] >= 1 else {
             throw DataError.badShape(file: file, video: video, dataset: "change_points", shape: shape,
                                      expected: "(shots, 2) with at least one shot")
         }
-        var segments: [Segment] = []
+        var segments: [Shot] = []
         segments.reserveCapacity(shape[0])
         for row in 0..<shape[0] {
             let start = rows[2 * row]
@@ -30,7 +31,7 @@ enum ChangePoints {
                                                         previousEnd: previous.end)
                 }
             }
-            segments.append(Segment(start: start, end: end))
+            segments.append(Shot(start: start, end: end))
         }
         return segments
     }

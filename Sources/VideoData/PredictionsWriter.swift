@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// Writes `predictions.h5`: one group per video with `pred` (n,) float32 and `gtscore` (n,) float32,
@@ -17,7 +18,7 @@ public final class PredictionsWriter {
         }
         self.destination = destination
         self.overwrite = overwrite
-        temporary = AtomicOutput.temporarySibling(of: destination)
+        temporary = AtomicFile.temporarySibling(of: destination)
         file = try VideoDatasets.wrapped { try HDF5File.create(temporary) }
     }
 
@@ -50,7 +51,7 @@ public final class PredictionsWriter {
         self.file = nil
         do {
             try VideoDatasets.wrapped { try file.close() }
-            try AtomicOutput.publish(temporary, to: destination, overwrite: overwrite)
+            try AtomicFile.publish(temporary, to: destination, overwrite: overwrite)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error

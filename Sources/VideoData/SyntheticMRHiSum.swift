@@ -1,3 +1,4 @@
+import FileSupport
 import Randomness
 import Evaluation
 import Foundation
@@ -109,11 +110,11 @@ public enum SyntheticMRHiSum {
         }
         let started = Date()
         try manager.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = AtomicOutput.temporarySibling(of: directory)
+        let temporary = AtomicFile.temporarySibling(of: directory)
         try manager.createDirectory(at: temporary, withIntermediateDirectories: false)
         do {
             let frames = try write(config, into: temporary, failAfterVideos: failAfterVideos)
-            try AtomicOutput.publish(temporary, to: directory, overwrite: overwrite)
+            try AtomicFile.publish(temporary, to: directory, overwrite: overwrite)
             let bytes = try manager.contentsOfDirectory(at: directory, includingPropertiesForKeys: [.fileSizeKey])
                 .reduce(0) { $0 + ((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
             return SyntheticSummary(
@@ -154,7 +155,7 @@ public enum SyntheticMRHiSum {
                                 to: "change_points")
                 let summary = Evaluation.keyshotSummary(
                     frameScores: video.gtscore.map { Double($0) },
-                    shots: video.shots.map { Shot(start: $0.start, end: $0.end) },
+                    shots: video.shots,
                     proportion: config.summaryProportion).map { $0 ? Float(1) : 0 }
                 try group.write(summary, shape: [n], to: "gt_summary")
                 try truthRoot.createGroup(key).write(video.interest, shape: [n], to: "interest")
@@ -174,9 +175,7 @@ public enum SyntheticMRHiSum {
                                  test: Array(order[(config.trainCount + config.valCount)...]))
         try SplitFile.writeMRHiSum(split, to: directory.appendingPathComponent(splitFileName))
         try MetadataFile.write(metadata, to: directory.appendingPathComponent(metadataFileName))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: directory.appendingPathComponent(settingsFileName))
+        try AtomicFile.write(try JSONCoding.encoder.encode(config), to: directory.appendingPathComponent(settingsFileName))
         return frames
     }
 

@@ -1,3 +1,4 @@
+import Evaluation
 import Randomness
 import Foundation
 
@@ -34,7 +35,7 @@ struct SyntheticVideoMaker {
         let features: [Float]
         let interest: [Float]
         let gtscore: [Double]
-        let shots: [Segment]
+        let shots: [Shot]
         let theme: Int
     }
 
@@ -70,13 +71,13 @@ struct SyntheticVideoMaker {
     }
 
     /// Shots of `shotLength` frames (the last absorbs a remainder shorter than the minimum).
-    private func makeShots(frames n: Int, random: inout SeededGenerator) -> [Segment] {
-        var shots: [Segment] = []
+    private func makeShots(frames n: Int, random: inout SeededGenerator) -> [Shot] {
+        var shots: [Shot] = []
         var start = 0
         while start < n {
             var end = min(n, start + random.int(in: config.shotLength))
             if n - end < config.shotLength.lowerBound { end = n }
-            shots.append(Segment(start: start, end: end))
+            shots.append(Shot(start: start, end: end))
             start = end
         }
         return shots

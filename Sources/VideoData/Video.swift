@@ -1,15 +1,4 @@
-/// One shot of a video: frames `start ..< end` (half-open, in the video's frame units).
-public struct Segment: Equatable, Hashable, Sendable {
-    public let start: Int
-    public let end: Int
-
-    public init(start: Int, end: Int) {
-        self.start = start
-        self.end = end
-    }
-
-    public var length: Int { end - start }
-}
+import Evaluation
 
 /// One video as read from a data set. Features are row-major `length x featureWidth`.
 ///
@@ -22,7 +11,7 @@ public struct Video: Sendable {
     public let features: [Float]
     public let gtscore: [Float]
     /// Shots, half-open, in order, in frame units (eccv16's inclusive ends are converted).
-    public let changePoints: [Segment]
+    public let changePoints: [Shot]
     public let frameCount: Int
     public let picks: [Int]
     /// The stored ground-truth keyshot summary (0/1), one value per feature row, when present.
@@ -30,7 +19,7 @@ public struct Video: Sendable {
     /// Per-user 0/1 summaries over the original frames (eccv16), when present.
     public let userSummaries: [[Float]]?
 
-    public init(key: String, featureWidth: Int, features: [Float], gtscore: [Float], changePoints: [Segment],
+    public init(key: String, featureWidth: Int, features: [Float], gtscore: [Float], changePoints: [Shot],
                 frameCount: Int? = nil, picks: [Int]? = nil, gtSummary: [Float]? = nil,
                 userSummaries: [[Float]]? = nil) {
         precondition(features.count == gtscore.count * featureWidth, "features must be length x featureWidth")

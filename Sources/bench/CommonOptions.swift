@@ -90,11 +90,15 @@ struct ScheduleOverrideOptions: ParsableArguments {
         return o
     }
 
-    func options() throws -> [String: String] {
+    func options() throws -> [String: String] { try Self.parseOptions(modelOptions) }
+
+    /// `key=value` items as a dictionary; a malformed or repeated key is an error.
+    static func parseOptions(_ items: [String]) throws -> [String: String] {
         var out: [String: String] = [:]
-        for item in modelOptions {
+        for item in items {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--option '\(item)' is not key=value") }
+            guard out[parts[0]] == nil else { throw ValidationError("--option \(parts[0]) is given twice") }
             out[parts[0]] = parts[1]
         }
         return out

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSupport
 import Foundation
 import Harness
 
@@ -31,13 +32,13 @@ struct ReportCommand: ParsableCommand {
             let file = try ThresholdCheck.derive(from: summaries, qualityMargin: qualityMargin, spreadFactor: spreadFactor,
                                                  mseRelativeMargin: mseMargin, throughputFraction: throughputFraction)
             let url = URL(fileURLWithPath: deriveThresholds)
-            try writeAtomically(try file.encoded(), to: url)
+            try AtomicFile.write(try file.encoded(), to: url)
             print("thresholds for \(file.models.count) models written to \(url.path)")
             return
         }
         let merged = try RunMerge.merge(folders)
         let (_, folder) = try RunFolder.create(in: URL(fileURLWithPath: out), what: "report")
         try SummaryWriter.write(merged, to: folder)
-        if json { printJSON(try JSONEncoder.bench.encode(merged)) } else { print("comparison of \(merged.rows.count) runs written to \(folder.path)") }
+        if json { printJSON(try JSONCoding.encoder.encode(merged)) } else { print("comparison of \(merged.rows.count) runs written to \(folder.path)") }
     }
 }

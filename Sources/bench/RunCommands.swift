@@ -1,13 +1,11 @@
 import ArgumentParser
+import FileSupport
 import Foundation
 import Harness
 import Models
 
 /// Shared by `bench all` and `bench model`.
 func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunOptions, schedule: ScheduleOverrideOptions) throws {
-    for name in models where !ModelRegistry.names.contains(name) {
-        throw ModelError.unknownModel(name, known: ModelRegistry.names)
-    }
     let progress = ProgressReporter(quiet: run.quiet)
     InterruptHandling.install()
     var options = SessionOptions(models: models)
@@ -24,7 +22,7 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunO
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
         let summary = result.summary ?? Summary(records: result.records, runIds: [result.runId])
-        printJSON(try JSONEncoder.bench.encode(summary))
+        printJSON(try JSONCoding.encoder.encode(summary))
     }
     for failure in result.failures { progress.log("FAILED \(failure.model): \(failure.message)") }
     if result.interrupted {
@@ -32,16 +30,6 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunO
         throw ExitCode(130)
     }
     if !result.failures.isEmpty { throw ExitCode.failure }
-}
-
-extension JSONEncoder {
-    static var bench: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return encoder
-    }
 }
 
 struct AllCommand: ParsableCommand {
@@ -62,7 +50,7 @@ struct AllCommand: ParsableCommand {
     var models: String?
 
     func run() throws {
-        let names = models.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? ModelRegistry.names
+        let names = models.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? ModelRegistry.standard.names
         guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
         try runSession(models: names, comparison: true, data: data, run: common, schedule: schedule)
     }
@@ -74,7 +62,8 @@ struct ModelCommand: ParsableCommand {
         abstract: "Train and test one model on its published schedule.",
         discussion: "Example: bench model csta --size small --epochs 50 (the override is recorded in run.json).")
 
-    @Argument(help: "The model's registry name (logonet, csta, videosage, edsnet).")
+    @Argument(help: ArgumentHelp(stringLiteral: "The model's registry name: "
+                                 + ModelRegistry.standard.entries.map { "\($0.name) (\($0.summary))" }.joined(separator: ", ") + "."))
     var name: String
     @OptionGroup var data: DataOptions
     @OptionGroup var common: RunOptions

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSupport
 import Foundation
 import Harness
 import Models
@@ -17,7 +18,7 @@ struct SpeedCommand: ParsableCommand {
 
     @Argument(help: "A model name, or 'all'.")
     var name: String
-    @Option(help: "Videos per step.") var batch: Int = 4
+    @Option(help: "Videos per step (default 4, or the model's limit per step when it is lower).") var batch: Int?
     @Option(help: "Frames per video.") var frames: Int = 300
     @Option(help: "Timed steps.") var steps: Int = 10
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
@@ -26,28 +27,37 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Model widths.") var size: ModelSize = .paper
     @Option(help: "Threads (default: this machine's cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Seed of the random input and the model.") var seed: UInt64 = 0
+    @Option(name: .customLong("option"), help: "A model option key=value (repeatable), e.g. --option kernel=5.")
+    var modelOptions: [String] = []
     @Flag(help: "Print JSON on stdout.") var json = false
 
     func validate() throws {
-        guard batch >= 1, frames >= 2, steps >= 1, warmup >= 0, threads >= 1 else {
+        guard (batch ?? 1) >= 1, frames >= 2, steps >= 1, warmup >= 0, threads >= 1 else {
             throw ValidationError("need --batch >= 1, --frames >= 2, --steps >= 1, --warmup >= 0, --threads >= 1")
         }
     }
 
     func run() throws {
+        let modelOptions = try ScheduleOverrideOptions.parseOptions(self.modelOptions)
         Threading.setCount(threads)
-        let names = name == "all" ? ModelRegistry.names : [name]
+        let registry = ModelRegistry.standard
+        let names = name == "all" ? registry.names : [name]
         guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
         if let warning = MachineInfo.blasWarning { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
         let peak = SgemmPeak.measure()
         var results: [SpeedResult] = []
         for model in names {
-            let built = try ModelRegistry.make(ModelSpec(name: model, variant: variant, size: size, inputDim: inputDim, seed: seed))
-            let options = SpeedOptions(batch: batch, frames: frames, steps: steps, warmup: warmup, seed: seed)
-            results.append(SpeedBenchmark.run(built, variant: variant.rawValue, size: size.rawValue, options: options, sgemmPeakGflops: peak))
+            // The model's own published training step, at the shape asked for.
+            let plan = try RunPlan.resolve(RunPlan.Request(model: model, variant: variant, size: size, options: modelOptions,
+                                                           seed: seed, threads: threads), dataPath: "", registry: registry)
+            let built = try plan.makeModel(inputDim: inputDim)
+            let perStep = batch ?? min(4, plan.entry.contract.maxBatchSize ?? 4)
+            let options = SpeedOptions(batch: perStep, frames: frames, steps: steps, warmup: warmup, seed: seed)
+            results.append(try SpeedBenchmark.run(built, schedule: plan.publishedSchedule, variant: variant.rawValue, size: size.rawValue,
+                                                  options: options, sgemmPeakGflops: peak))
         }
         if json {
-            printJSON(try JSONEncoder.bench.encode(results))
+            printJSON(try JSONCoding.encoder.encode(results))
         } else {
             print(String(format: "sgemm peak (1024^3, %d threads, OpenBLAS core %@): %.1f GFLOP/s", threads, MachineInfo.blasCore, peak))
             print(SpeedBenchmark.table(results))

@@ -13,9 +13,9 @@ struct MeasurementTests {
         #expect(Timing([1, 2, 3, 4]).iqrMs == 1.5)
     }
 
-    @Test func speedBenchmarkCountsTheModelsFlops() {
+    @Test func speedBenchmarkCountsTheModelsFlops() throws {
         let model = TestData.tinyModel(dropout: 0)
-        let result = SpeedBenchmark.run(model, variant: "report", size: "small",
+        let result = try SpeedBenchmark.run(model, schedule: TestData.schedule(), variant: "report", size: "small",
                                         options: SpeedOptions(batch: 2, frames: 10, steps: 3, warmup: 1, sgemmProbeSize: 64),
                                         sgemmPeakGflops: 100)
         // The tensor core's count of an inference step, in the benchmark's own counting scope (tests running

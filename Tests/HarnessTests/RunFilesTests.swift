@@ -19,12 +19,7 @@ import FoundationXML
         options.data = data
         options.resultsRoot = results
         options.measureSgemmPeak = false
-        options.makeModel = { spec in
-            let model = TinyModel(spec: spec)
-            built(model)
-            return model
-        }
-        options.publishedSchedule = { _, _, _ in TestData.schedule(epochs: epochs) }
+        options.registry = TestData.registry(epochs: epochs, built: built)
         return options
     }
 
@@ -60,7 +55,7 @@ import FoundationXML
             let video = try dataset.video(entry.key)
             #expect(video.gtscore == entry.gtscore)
             return VideoEvaluationInput(name: entry.key, prediction: entry.pred, gtscore: entry.gtscore,
-                                        shots: video.changePoints.map { Shot(start: $0.start, end: $0.end) },
+                                        shots: video.changePoints,
                                         gtSummary: video.gtSummary!.map(Double.init))
         }
         let recomputed = try SplitEvaluation(evaluating: inputs)

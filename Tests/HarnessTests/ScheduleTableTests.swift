@@ -15,7 +15,7 @@ struct ScheduleTableTests {
     @Test(arguments: [("logonet", 8, 2, 50, 1e-4, 10, 0.5), ("csta", 4, 1, 50, 3e-4, 3, 1.0),
                       ("videosage", 512, 1, 50, 5e-4, 5, 1.0)])
     func warmupCosineSchedules(model: String, batch: Int, accumulation: Int, epochs: Int, peak: Double, warmup: Int, clip: Double) throws {
-        let s = try ScheduleTable.schedule(model: model, variant: .report)
+        let s = try ModelRegistry.standard.publishedSchedule(model, .report)
         #expect(s.batchSize == batch && s.gradientAccumulation == accumulation && s.epochs == epochs)
         #expect(s.peakLearningRate == peak && s.gradientClip == clip && s.dropout == 0.5)
         #expect(s.learningRateShape == .warmupCosine(warmupEpochs: warmup, minLearningRate: 1e-7))
@@ -27,46 +27,33 @@ struct ScheduleTableTests {
     }
 
     @Test func tableValuesAtKeyEpochs() throws {
-        let logonet = try ScheduleTable.schedule(model: "logonet", variant: .report)
+        let logonet = try ModelRegistry.standard.publishedSchedule("logonet", .report)
         #expect(abs(logonet.learningRate(epoch: 0) - 1e-5) < 1e-15)      // first warm-up epoch: peak / 10, not 0
         #expect(abs(logonet.learningRate(epoch: 9) - 1e-4) < 1e-15)      // end of warm-up reaches the table's peak
         #expect(abs(logonet.learningRate(epoch: 10) - 1e-4) < 1e-15)     // cosine starts at the peak
         #expect(abs(logonet.learningRate(epoch: 30) - (1e-7 + (1e-4 - 1e-7) / 2)) < 1e-15)  // half way down
         #expect(logonet.optimizer == .adamW && logonet.weightDecay == 1e-4)
-        let csta = try ScheduleTable.schedule(model: "csta", variant: .report)
+        let csta = try ModelRegistry.standard.publishedSchedule("csta", .report)
         #expect(csta.optimizer == .adam && csta.weightDecay == 1e-7)
         #expect(abs(csta.learningRate(epoch: 0) - 1e-4) < 1e-15)
-        let sage = try ScheduleTable.schedule(model: "videosage", variant: .report)
+        let sage = try ModelRegistry.standard.publishedSchedule("videosage", .report)
         #expect(sage.optimizer == .adam && sage.weightDecay == 0)
     }
 
     @Test func edsnetIsFixed() throws {
-        let s = try ScheduleTable.schedule(model: "edsnet", variant: .report)
+        let s = try ModelRegistry.standard.publishedSchedule("edsnet", .report)
         #expect(s.batchSize == 112 && s.epochs == 300 && s.gradientClip == 1.0 && s.optimizer == .adam)
         for e in [0, 1, 150, 299] { #expect(s.learningRate(epoch: e) == 5e-5) }
     }
 
-    @Test func paperSchedules() throws {
-        let csta = try ScheduleTable.schedule(model: "csta", variant: .paper)
-        #expect(csta.batchSize == 1 && csta.epochs == 100 && csta.peakLearningRate == 1e-3 && csta.weightDecay == 1e-7)
-        #expect(csta.learningRate(epoch: 57) == 1e-3)
-        let tvsum = try ScheduleTable.schedule(model: "videosage", variant: .paper, dataHint: "eccv16_dataset_tvsum_google_pool5.h5")
-        let summe = try ScheduleTable.schedule(model: "videosage", variant: .paper, dataHint: "eccv16_dataset_summe_google_pool5.h5")
-        #expect(tvsum.epochs == 50 && tvsum.peakLearningRate == 0.02 && tvsum.weightDecay == 1e-4)
-        #expect(summe.epochs == 40 && summe.peakLearningRate == 1e-3 && summe.weightDecay == 3e-3)
-        // CosineAnnealingLR, T_max 5: lr at e is (1 + cos(pi e / 5)) / 2 x lr, oscillating past T_max.
-        for e in 0..<12 {
-            #expect(abs(tvsum.learningRate(epoch: e) - 0.02 * (1 + cos(Double.pi * Double(e) / 5)) / 2) < 1e-15)
-        }
-        #expect(tvsum.loss == .bceWithLogits)
-        #expect(try ScheduleTable.schedule(model: "edsnet", variant: .paper).loss == .anchorClassificationLocation)
-        #expect(throws: HarnessError.noSchedule(model: "logonet", variant: "paper")) {
-            try ScheduleTable.schedule(model: "logonet", variant: .paper)
-        }
+    /// LoGoNet's own publication is the report, so its paper variant trains the same schedule.
+    @Test func logonetPaperIsTheReport() throws {
+        let paper = try ModelRegistry.standard.publishedSchedule("logonet", .paper)
+        #expect(paper == (try ModelRegistry.standard.publishedSchedule("logonet", .report)))
     }
 
     @Test func overridesAreRecorded() throws {
-        let published = try ScheduleTable.schedule(model: "csta", variant: .report)
+        let published = try ModelRegistry.standard.publishedSchedule("csta", .report)
         let (used, changes) = ScheduleOverrides(epochs: 3, learningRate: 1e-3, gradientClip: 2).apply(to: published)
         #expect(used.epochs == 3 && used.peakLearningRate == 1e-3 && used.gradientClip == 2)
         #expect(used.batchSize == published.batchSize)
@@ -81,9 +68,9 @@ struct ScheduleTableTests {
     @Test func invalidValuesAreRejected() {
         var s = TestData.schedule()
         s.batchSize = 0
-        #expect(throws: HarnessError.invalidSchedule("batch size 0 must be at least 1")) { try s.validate() }
+        #expect(throws: ModelError.invalidSchedule("batch size 0 must be at least 1")) { try s.validate() }
         s = TestData.schedule()
         s.dropout = 1
-        #expect(throws: HarnessError.self) { try s.validate() }
+        #expect(throws: ModelError.self) { try s.validate() }
     }
 }

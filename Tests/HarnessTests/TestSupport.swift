@@ -22,7 +22,12 @@ final class TinyModel: SummaryModel {
     /// Called with the training call's number before each training forward.
     var onForward: ((Int) -> Void)?
 
-    init(spec: ModelSpec, hidden: Int = 8) {
+    /// `l1`: a non-MSE objective (masked mean absolute error) taking one video per step, to show the
+    /// harness trains any model's own loss under its own batch limit.
+    let l1: Bool
+
+    init(spec: ModelSpec, hidden: Int = 8, l1: Bool = false) {
+        self.l1 = l1
         name = spec.name
         inputDim = spec.inputDim
         let rng = RandomSource(seed: spec.seed)
@@ -51,7 +56,21 @@ final class TinyModel: SummaryModel {
     }
 
     var configuration: [String: String] { ["hidden": "\(first.weight.shape[0])"] }
+
+    static let l1Contract = TrainingContract(maxBatchSize: 1, loss: LossKind(rawValue: "masked_l1"))
+    var contract: TrainingContract { l1 ? Self.l1Contract : .paddedMSE }
+
+    /// Masked mean |score - gtscore| over real frames; its gradient is sign(score - gtscore).
+    func trainingLoss(_ batch: ModelBatch) -> Tensor {
+        guard l1 else { return maskedMSELoss(batch) }
+        let d = (self(batch.features, mask: batch.mask) - batch.gtscore) * batch.mask
+        return (d.relu() + (d * -1).relu()).sum() * (1 / Float(batch.realFrames))
+    }
 }
+
+/// Lets a test's non-Sendable hook ride in a registry's `@Sendable` builder; the suites that use it run
+/// serialized, so the hook is never called from two threads at once.
+struct UncheckedBox<T>: @unchecked Sendable { let value: T }
 
 enum TestData {
     static func temporaryDirectory(_ label: String) throws -> URL {
@@ -87,6 +106,30 @@ enum TestData {
         TrainingSchedule(batchSize: batch, gradientAccumulation: accumulation, epochs: epochs, optimizer: .adam, weightDecay: 0,
                          peakLearningRate: lr, learningRateShape: .warmupCosine(warmupEpochs: 1, minLearningRate: 1e-7), gradientClip: 1.0,
                          dropout: 0.1, earlyStoppingPatience: patience)
+    }
+
+    /// A registry of tiny models on the quick schedule: "tiny" and "tiny2" (masked MSE, batches of 4) and
+    /// "tiny-l1" (masked L1, one video per step). `built` sees every model as it is built.
+    static func registry(epochs: Int = 3, built: @escaping (TinyModel) -> Void = { _ in }) -> ModelRegistry {
+        let hook = UncheckedBox(value: built)
+        func entry(_ name: String, l1: Bool = false) -> ModelEntry {
+            var published = schedule(epochs: epochs, batch: l1 ? 1 : 4)
+            if l1 { published.loss = TinyModel.l1Contract.loss }
+            let quick = published
+            let variant = VariantEntry(.report, contract: l1 ? TinyModel.l1Contract : .paddedMSE, deviations: ["a test model"],
+                                       schedule: { _ in quick },
+                                       make: { spec in
+                                           let model = TinyModel(spec: spec, l1: l1)
+                                           hook.value(model)
+                                           return model
+                                       })
+            return ModelEntry(name: name, summary: "test model", variants: [variant])
+        }
+        do {
+            return try ModelRegistry([entry("tiny"), entry("tiny2"), entry("tiny-l1", l1: true)])
+        } catch {
+            fatalError("test registry: \(error)")
+        }
     }
 
     static func tinyModel(seed: UInt64 = 1, width: Int = 16, dropout: Float = 0.1) -> TinyModel {

@@ -9,7 +9,7 @@ struct CSTATests {
     static let tiny = CSTA.Config(inputDim: 16, projDim: 8, channels: [4, 6, 8], scoreHidden: [8, 4], dropout: 0)
 
     @Test func parameterCountAtPublishedWidth() throws {
-        let model = try ModelRegistry.make(ModelSpec(name: "csta"))
+        let model = try ModelRegistry.standard.make(ModelSpec(name: "csta"))
         #expect(model.parameterCount == 1_355_906)
         #expect(model is CSTA)
     }

@@ -9,7 +9,7 @@ struct EDSNetTests {
                                     scoreHidden: [8, 4], dropout: 0)
 
     @Test func parameterCountAtPublishedWidth() throws {
-        let model = try ModelRegistry.make(ModelSpec(name: "edsnet"))
+        let model = try ModelRegistry.standard.make(ModelSpec(name: "edsnet"))
         #expect(model.parameterCount == 12_240_897)
         #expect(model is EDSNet)
     }

@@ -55,7 +55,7 @@ private func evalScores(_ model: LoGoNet, _ x: Tensor, _ mask: Tensor) -> [Float
     }
 
     @Test func smallSizeDividesHiddenWidthsOnly() throws {
-        let model = try ModelRegistry.make(ModelSpec(name: "logonet", size: .small, options: ["cross_attention": "false"]))
+        let model = try ModelRegistry.standard.make(ModelSpec(name: "logonet", size: .small, options: ["cross_attention": "false"]))
         let logonet = try #require(model as? LoGoNet)
         #expect(logonet.config.hidden == 128 && logonet.config.ffDim == 512 && logonet.config.scoreHidden == 64)
         #expect(logonet.config.heads == 8 && logonet.config.layers == 2 && logonet.config.inputDim == 1024)
@@ -64,11 +64,11 @@ private func evalScores(_ model: LoGoNet, _ x: Tensor, _ mask: Tensor) -> [Float
     }
 
     @Test func badOptionsAreRejectedByName() {
-        #expect(throws: ModelError.self) { try ModelRegistry.make(ModelSpec(name: "logonet", options: ["kernel": "4"])) }
-        #expect(throws: ModelError.self) { try ModelRegistry.make(ModelSpec(name: "logonet", options: ["kernel": "three"])) }
-        #expect(throws: ModelError.self) { try ModelRegistry.make(ModelSpec(name: "logonet", options: ["adaptive_fusion": "maybe"])) }
-        #expect(throws: ModelError.unknownOptions(model: "logonet", options: ["kernal"])) {
-            try ModelRegistry.make(ModelSpec(name: "logonet", options: ["kernal": "5"]))
+        #expect(throws: ModelError.self) { try ModelRegistry.standard.make(ModelSpec(name: "logonet", options: ["kernel": "4"])) }
+        #expect(throws: ModelError.self) { try ModelRegistry.standard.make(ModelSpec(name: "logonet", options: ["kernel": "three"])) }
+        #expect(throws: ModelError.self) { try ModelRegistry.standard.make(ModelSpec(name: "logonet", options: ["adaptive_fusion": "maybe"])) }
+        #expect(throws: ModelError.unknownOptions(model: "logonet", options: ["kernal"], known: ["kernel", "cross_attention", "adaptive_fusion"])) {
+            try ModelRegistry.standard.make(ModelSpec(name: "logonet", options: ["kernal": "5"]))
         }
         var config = smallConfig()
         config.heads = 5

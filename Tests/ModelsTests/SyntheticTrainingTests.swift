@@ -20,10 +20,10 @@ import VideoData
         return try SyntheticMRHiSum.generate(config, to: directory)
     }
 
-    @Test(arguments: ModelRegistry.names) func aFewDozenStepsLowerTheLoss(_ name: String) throws {
+    @Test(arguments: ModelRegistry.standard.names) func aFewDozenStepsLowerTheLoss(_ name: String) throws {
         let data = try Self.data.get()
         let dataset = try VideoDatasets.open(data.dataFile, splitFile: data.splitFile, expectedFeatureWidth: 1024)
-        let model = try ModelRegistry.make(ModelSpec(name: name, size: .small, dropout: 0.1, seed: 3))
+        let model = try ModelRegistry.standard.make(ModelSpec(name: name, size: .small, dropout: 0.1, seed: 3))
         model.train()
         let optimizer = Adam(model.parameters(), lr: 1e-3)
         let loader = try BatchLoader(dataset: dataset, keys: dataset.split.train, batchSize: 4, shuffle: true, seed: 5)

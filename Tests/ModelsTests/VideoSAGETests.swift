@@ -8,7 +8,7 @@ struct VideoSAGETests {
     static let tiny = VideoSAGE.Config(inputDim: 16, hidden: 8, gcnLayers: 3, scoreHidden: [8, 4], dropout: 0)
 
     @Test func parameterCountAtPublishedWidth() throws {
-        let model = try ModelRegistry.make(ModelSpec(name: "videosage"))
+        let model = try ModelRegistry.standard.make(ModelSpec(name: "videosage"))
         #expect(model.parameterCount == 1_477_121)
         #expect(model is VideoSAGE)
     }

@@ -103,10 +103,10 @@ import Testing
     @Test func keyshotSummaryScoresShotsInclusiveOfTheirEnd() {
         // shot [0, 2) scores mean(s0, s1, s2) = 0.6: the next shot's first frame counts (upstream rule)
         let scores: [Float] = [0, 0, 1.8, 0.5, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        let shots = [Segment(start: 0, end: 2), Segment(start: 2, end: 5), Segment(start: 5, end: 20)]
+        let shots = [Shot(start: 0, end: 2), Shot(start: 2, end: 5), Shot(start: 5, end: 20)]
         // budget floor(0.15 * 20) = 3: shot 1 (weight 3, score mean(1.8, .5, .5, .5) = 0.825) beats shot 0 (0.6)
         let summary = keyshotSummary(frameScores: scores.map { Double($0) },
-                                     shots: shots.map { Shot(start: $0.start, end: $0.end) })
+                                     shots: shots)
         #expect(summary == [false, false, true, true, true] + [Bool](repeating: false, count: 15))
     }
 }

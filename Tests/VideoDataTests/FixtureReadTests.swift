@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Testing
 @testable import VideoData
@@ -30,7 +31,7 @@ import Testing
             #expect(video.gtscore == gtscore.map { Float($0) })
             #expect(video.gtSummary == (try doubles(want["gt_summary"])).map { Float($0) })
             let pairs = try #require(want["change_points"] as? [[Int]])
-            #expect(video.changePoints == pairs.map { Segment(start: $0[0], end: $0[1]) })
+            #expect(video.changePoints == pairs.map { Shot(start: $0[0], end: $0[1]) })
             #expect(video.frameCount == video.length && video.picks == Array(0..<video.length))
             #expect(try dataset.length(of: key) == gtscore.count)
         }
@@ -64,7 +65,7 @@ import Testing
             #expect(video.frameCount == want["n_frames"] as? Int)
             #expect(video.picks == want["picks"] as? [Int])
             let inclusive = try #require(want["change_points_inclusive"] as? [[Int]])
-            #expect(video.changePoints == inclusive.map { Segment(start: $0[0], end: $0[1] + 1) })
+            #expect(video.changePoints == inclusive.map { Shot(start: $0[0], end: $0[1] + 1) })
             let users = try #require(want["user_summary"] as? [[NSNumber]])
             #expect(video.userSummaries == users.map { $0.map { $0.floatValue } })
             #expect(video.gtSummary == (try doubles(want["gtsummary"])).map { Float($0) })

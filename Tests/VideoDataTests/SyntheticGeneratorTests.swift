@@ -121,7 +121,7 @@ import Testing
                 #expect(Set(chosen[shot.start..<shot.end]).count == 1)
             }
             #expect(chosen == keyshotSummary(frameScores: video.gtscore.map { Double($0) },
-                                             shots: video.changePoints.map { Shot(start: $0.start, end: $0.end) }).map { $0 ? Float(1) : 0 })
+                                             shots: video.changePoints).map { $0 ? Float(1) : 0 })
         }
     }
 

@@ -23,7 +23,7 @@ let benchmarks: @Sendable () -> Void = {
     for shape in shapes {
         let model: any SummaryModel
         do {
-            model = try ModelRegistry.make(ModelSpec(name: shape.name))
+            model = try ModelRegistry.standard.make(ModelSpec(name: shape.name))
         } catch {
             fatalError("ModelBenchmarks: cannot build \(shape.name): \(error)")
         }

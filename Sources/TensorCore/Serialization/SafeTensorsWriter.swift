@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 extension SafeTensors {
@@ -16,7 +17,11 @@ extension SafeTensors {
                 throw SafeTensorsError(file: file, kind: .compression, detail: error.detail)
             }
         }
-        try AtomicFile.write(bytes, to: url)
+        do {
+            try AtomicFile.write(bytes, to: url)
+        } catch let error as FileWriteError {
+            throw SafeTensorsError(file: file, kind: .io, detail: error.reason)
+        }
     }
 
     /// The uncompressed file contents for `tensors`. Throws `.invalidRecord`, naming the tensor, when a

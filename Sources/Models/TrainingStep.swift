@@ -1,10 +1,10 @@
 import Foundation
-import Models
 import TensorCore
-import VideoData
 
-/// One optimizer step split into its parts (forward + backward per micro-batch, gradient reduction,
-/// update), so data-parallel training can add an all-reduce in `reduceGradients` without a rewrite.
+/// One optimizer step in its parts: forward and backward of the model's own loss per micro-batch, the
+/// gradient reduction, then clipping and the update. The one training step of the project: the trainer,
+/// `bench speed`, the benchmarks package and the tests all run this. Data-parallel training sets
+/// `gradientReducer`, which runs between backward and clipping.
 public final class TrainingStep {
     public let model: any SummaryModel
     public let schedule: TrainingSchedule
@@ -15,7 +15,16 @@ public final class TrainingStep {
     private var microBatches = 0
     private var sawNonFiniteLoss = false
 
-    public init(model: any SummaryModel, schedule: TrainingSchedule) {
+    /// Refuses a schedule whose batch exceeds the model's per-step limit or names another loss.
+    public init(model: any SummaryModel, schedule: TrainingSchedule) throws {
+        try schedule.validate()
+        let contract = model.contract
+        if let limit = contract.maxBatchSize, schedule.batchSize > limit {
+            throw ModelError.batchTooLarge(model: model.name, limit: limit, requested: schedule.batchSize)
+        }
+        guard schedule.loss == contract.loss else {
+            throw ModelError.lossMismatch(model: model.name, modelLoss: contract.loss.rawValue, scheduleLoss: schedule.loss.rawValue)
+        }
         self.model = model
         self.schedule = schedule
         parameters = model.parameters()
@@ -30,12 +39,12 @@ public final class TrainingStep {
     }
 
     /// Forward and backward of one micro-batch; gradients accumulate, scaled by 1 / accumulation so an
-    /// accumulated step averages its micro-batches. Returns the unscaled masked MSE.
-    public func accumulate(_ batch: VideoBatch) -> Float {
-        let shape = [batch.count, batch.maxLength]
-        let scores = model(Tensor(batch.features, shape: [batch.count, batch.maxLength, batch.featureWidth]),
-                           mask: Tensor(batch.mask, shape: shape))
-        let loss = Tensor.maskedMSE(scores, Tensor(batch.gtscore, shape: shape), mask: Tensor(batch.mask, shape: shape))
+    /// accumulated step averages its micro-batches. Returns the unscaled loss.
+    public func accumulate(_ batch: ModelBatch) -> Float {
+        if let limit = model.contract.maxBatchSize {
+            checkArgument(batch.count <= limit, "\(model.name): a batch of \(batch.count) videos, but the model takes at most \(limit) per step")
+        }
+        let loss = model.trainingLoss(batch)
         let value = loss.item
         microBatches += 1
         if value.isFinite {
@@ -63,5 +72,13 @@ public final class TrainingStep {
         if let clip = schedule.gradientClip { clipGradientNorm(parameters, maxNorm: Float(clip)) }
         GradMode.withNoGrad { optimizer.step() }
         return true
+    }
+
+    /// A whole step on one batch: accumulate, reduce, apply. Returns the loss and whether it was applied.
+    @discardableResult
+    public func run(_ batch: ModelBatch) -> (loss: Float, applied: Bool) {
+        let loss = accumulate(batch)
+        reduceGradients()
+        return (loss, apply())
     }
 }

@@ -1,19 +1,10 @@
 import Foundation
-import Models
 import TensorCore
 
 /// Which optimizer a schedule uses, with PyTorch's weight-decay semantics (Adam: L2 added to the
 /// gradient; AdamW: decoupled decay).
 public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case adam, adamW
-}
-
-/// What the trainer minimises. Only masked MSE is trained here; the `paper` schedules' other losses are
-/// recorded as data so a run can say what the paper used, and the trainer refuses them clearly.
-public enum LossKind: String, Codable, Sendable {
-    case maskedMSE = "masked_mse"
-    case bceWithLogits = "bce_with_logits"
-    case anchorClassificationLocation = "anchor_classification_smooth_l1"
 }
 
 /// How the learning rate moves from epoch to epoch (the peak comes from the schedule).
@@ -26,7 +17,8 @@ public enum LearningRateShape: Codable, Sendable, Equatable {
 }
 
 /// One model's published training schedule (schedules.md), as data: printed before a run and written
-/// into its results.
+/// into its results. Each variant's registry entry holds its published schedule; `loss` names the
+/// model's own objective (`TrainingContract.loss`), which the registry checks they agree on.
 public struct TrainingSchedule: Codable, Sendable, Equatable {
     public var batchSize: Int
     public var gradientAccumulation: Int
@@ -76,13 +68,13 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
     public func learningRate(epoch: Int) -> Double { learningRateSchedule.learningRate(epoch: epoch) }
 
     public func validate() throws {
-        func fail(_ what: String) -> HarnessError { .invalidSchedule(what) }
+        func fail(_ what: String) -> ModelError { .invalidSchedule(what) }
         if batchSize < 1 { throw fail("batch size \(batchSize) must be at least 1") }
         if gradientAccumulation < 1 { throw fail("gradient accumulation \(gradientAccumulation) must be at least 1") }
         if epochs < 1 { throw fail("epochs \(epochs) must be at least 1") }
         if !(peakLearningRate > 0) || !peakLearningRate.isFinite { throw fail("learning rate \(peakLearningRate) must be positive") }
-        if weightDecay < 0 { throw fail("weight decay \(weightDecay) must be >= 0") }
-        if let clip = gradientClip, !(clip > 0) { throw fail("gradient clip \(clip) must be positive") }
+        if !(weightDecay >= 0) || !weightDecay.isFinite { throw fail("weight decay \(weightDecay) must be a finite number >= 0") }
+        if let clip = gradientClip, !(clip > 0) || !clip.isFinite { throw fail("gradient clip \(clip) must be a finite positive number") }
         if !(0..<1).contains(dropout) { throw fail("dropout \(dropout) must lie in [0, 1)") }
         if earlyStoppingPatience < 1 { throw fail("early-stopping patience must be at least 1") }
         if case let .warmupCosine(warmup, _) = learningRateShape, warmup < 0 {
@@ -107,49 +99,5 @@ public struct TrainingSchedule: Codable, Sendable, Equatable {
         out.append("gradient clipping " + (gradientClip.map { "global L2 norm \($0)" } ?? "none"))
         out.append("dropout \(dropout), loss \(loss.rawValue), fp32")
         return out
-    }
-}
-
-/// The published schedules by model and variant (schedules.md).
-public enum ScheduleTable {
-    static let cosineFloor = 1e-7
-
-    /// The `report` schedule of a model (the seed report's table), or its `paper` schedule.
-    /// `dataHint` picks between VideoSAGE's SumMe and TVSum paper schedules (a data path containing
-    /// "summe" selects SumMe; anything else TVSum).
-    public static func schedule(model: String, variant: ModelVariant, dataHint: String = "") throws -> TrainingSchedule {
-        try published(model, variant, dataHint)
-    }
-
-    public static func published(_ model: String, _ variant: ModelVariant, _ dataHint: String) throws -> TrainingSchedule {
-        switch (model, variant) {
-        case ("logonet", .report):
-            return TrainingSchedule(batchSize: 8, gradientAccumulation: 2, epochs: 50, optimizer: .adamW, weightDecay: 1e-4,
-                                    peakLearningRate: 1e-4, learningRateShape: .warmupCosine(warmupEpochs: 10, minLearningRate: cosineFloor),
-                                    gradientClip: 0.5)
-        case ("csta", .report):
-            return TrainingSchedule(batchSize: 4, epochs: 50, optimizer: .adam, weightDecay: 1e-7, peakLearningRate: 3e-4,
-                                    learningRateShape: .warmupCosine(warmupEpochs: 3, minLearningRate: cosineFloor), gradientClip: 1.0)
-        case ("videosage", .report):
-            return TrainingSchedule(batchSize: 512, epochs: 50, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-4,
-                                    learningRateShape: .warmupCosine(warmupEpochs: 5, minLearningRate: cosineFloor), gradientClip: 1.0)
-        case ("edsnet", .report):
-            return TrainingSchedule(batchSize: 112, epochs: 300, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-5,
-                                    learningRateShape: .fixed, gradientClip: 1.0)
-        case ("csta", .paper):
-            return TrainingSchedule(batchSize: 1, epochs: 100, optimizer: .adam, weightDecay: 1e-7, peakLearningRate: 1e-3,
-                                    learningRateShape: .fixed, gradientClip: nil)
-        case ("videosage", .paper):
-            let summe = dataHint.lowercased().contains("summe")
-            return TrainingSchedule(batchSize: 1, epochs: summe ? 40 : 50, optimizer: .adam,
-                                    weightDecay: summe ? 3e-3 : 1e-4, peakLearningRate: summe ? 1e-3 : 0.02,
-                                    learningRateShape: .cosineAnnealing(tMax: 5, etaMin: 0), gradientClip: nil,
-                                    loss: .bceWithLogits)
-        case ("edsnet", .paper):
-            return TrainingSchedule(batchSize: 1, epochs: 300, optimizer: .adam, weightDecay: 1e-5, peakLearningRate: 5e-5,
-                                    learningRateShape: .fixed, gradientClip: nil, loss: .anchorClassificationLocation)
-        default:
-            throw HarnessError.noSchedule(model: model, variant: variant.rawValue)
-        }
     }
 }

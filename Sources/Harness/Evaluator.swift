@@ -1,0 +1,90 @@
+import Evaluation
+import Foundation
+import Models
+import TensorCore
+import VideoData
+
+/// A split's predictions, their metrics and what they cost.
+public struct EvaluatedSplit {
+    public var evaluation: SplitEvaluation
+    public var videos: [Video]
+    public var predictions: [[Float]]
+    public var seconds: Double
+    public var frames: Int
+}
+
+/// Scores videos with a model in eval mode (its `frameScores`) and evaluates them (evaluation.md). One
+/// evaluator serves validation every epoch, the test of the chosen epoch and `bench predict`, so the
+/// three score a video the same way.
+public struct Evaluator {
+    public let dataset: any VideoDataset
+    /// One video at a time by default: the models score a video the same in any batch (README "Padding"),
+    /// and unbatched, a prediction is bit-identical to that video's own forward pass and costs no padding.
+    public var batchSize: Int
+
+    public init(dataset: any VideoDataset, batchSize: Int = 1) {
+        self.dataset = dataset
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Predictions per video key, in the order of `keys`, and the seconds spent scoring.
+    public func predict(_ model: any SummaryModel, keys: [String]) throws -> (videos: [Video], predictions: [[Float]], seconds: Double, frames: Int) {
+        model.eval()
+        defer { model.train() }
+        // Training targets (the keyshot summary) are never handed to a model that is being scored.
+        let needs = model.contract.needs.subtracting(.keyshotSummary)
+        let perStep = min(batchSize, model.contract.maxBatchSize ?? batchSize)
+        // Length-sorted batches waste little on padding; the order of `keys` is restored below.
+        let loader = try BatchLoader(dataset: dataset, keys: keys, batchSize: perStep, shuffle: false, bucketByLength: true)
+        var byKey: [String: (Video, [Float])] = [:]
+        var seconds = 0.0, frames = 0
+        for batchKeys in loader.plan(epoch: 0) {
+            let videos = try batchKeys.map { try dataset.video($0) }
+            let batch = try ModelBatch(videos: videos, needs: needs)
+            let start = DispatchTime.now().uptimeNanoseconds
+            let scores = GradMode.withNoGrad { model.frameScores(batch).values }
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            for (b, video) in videos.enumerated() {
+                let row = b * batch.maxLength
+                byKey[video.key] = (video, Array(scores[row..<(row + video.length)]))
+                frames += video.length
+            }
+        }
+        let ordered = keys.map { byKey[$0]! }
+        return (ordered.map(\.0), ordered.map(\.1), seconds, frames)
+    }
+
+    /// All metrics of evaluation.md for `keys`.
+    public func evaluate(_ model: any SummaryModel, keys: [String]) throws -> EvaluatedSplit {
+        let result = try predict(model, keys: keys)
+        let inputs = zip(result.videos, result.predictions).map { video, prediction in
+            Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout)
+        }
+        return EvaluatedSplit(evaluation: try SplitEvaluation(evaluating: inputs), videos: result.videos,
+                              predictions: result.predictions, seconds: result.seconds, frames: result.frames)
+    }
+
+    /// MR.HiSum videos carry shots and a keyshot summary in feature-row units, so they get F1; eccv16
+    /// shots are in original frames (F1 there needs the user summaries), so those get none.
+    static func evaluationInput(video: Video, prediction: [Float], layout: DatasetLayout) -> VideoEvaluationInput {
+        guard layout == .mrHiSum else {
+            return VideoEvaluationInput(name: video.key, prediction: prediction, gtscore: video.gtscore, shots: [])
+        }
+        return VideoEvaluationInput(name: video.key, prediction: prediction, gtscore: video.gtscore, shots: video.changePoints,
+                                    gtSummary: video.gtSummary.map { $0.map(Double.init) })
+    }
+
+    /// Writes `predictions.h5` for evaluated videos (a new file; never replaces one).
+    public static func writePredictions(_ split: EvaluatedSplit, to url: URL) throws {
+        let writer = try PredictionsWriter(destination: url)
+        do {
+            for (video, prediction) in zip(split.videos, split.predictions) {
+                try writer.write(key: video.key, pred: prediction, gtscore: video.gtscore)
+            }
+            try writer.commit()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+}
