@@ -28,6 +28,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "TensorCore", package: "bench"),
                 .product(name: "Models", package: "bench"),
+                .product(name: "VideoData", package: "bench"),
+                .product(name: "Evaluation", package: "bench"),
             ],
             path: "Benchmarks/ModelBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

@@ -5,7 +5,7 @@ import VideoData
 @testable import Models
 
 /// Every registered model, built through the registry at `small` width, learns on the synthetic
-/// MR.HiSum stand-in: a few dozen Adam steps on its training videos lower the masked MSE.
+/// MR.HiSum stand-in: a few dozen Adam steps of the project's training step lower its own loss.
 @Suite("Training on the synthetic set") struct SyntheticTrainingTests {
     /// A small synthetic set in MR.HiSum layout, written once for the suite.
     static let data: Result<SyntheticSummary, any Error> = Result {
@@ -25,19 +25,16 @@ import VideoData
         let dataset = try VideoDatasets.open(data.dataFile, splitFile: data.splitFile, expectedFeatureWidth: 1024)
         let model = try ModelRegistry.standard.make(ModelSpec(name: name, size: .small, dropout: 0.1, seed: 3))
         model.train()
-        let optimizer = Adam(model.parameters(), lr: 1e-3)
+        // The project's one training step, on a plain schedule: Adam 1e-3, no clipping, no decay.
+        let schedule = TrainingSchedule(batchSize: 4, epochs: 12, optimizer: .adam, weightDecay: 0, peakLearningRate: 1e-3,
+                                        learningRateShape: .fixed, gradientClip: nil, loss: model.contract.loss)
+        let step = try TrainingStep(model: model, schedule: schedule)
         let loader = try BatchLoader(dataset: dataset, keys: dataset.split.train, batchSize: 4, shuffle: true, seed: 5)
         var losses: [Float] = []
         for epoch in 0..<12 {
-            try loader.forEachBatch(epoch: epoch) { batch in
-                let (b, t) = (batch.keys.count, batch.maxLength)
-                let features = Tensor(batch.features, shape: [b, t, batch.featureWidth])
-                let mask = Tensor(batch.mask, shape: [b, t]), target = Tensor(batch.gtscore, shape: [b, t])
-                model.zeroGrad()
-                let loss = Tensor.maskedMSE(model(features, mask: mask), target, mask: mask)
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item)
+            for keys in loader.plan(epoch: epoch) {
+                let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: model.contract.needs)
+                losses.append(step.run(batch).loss)
             }
         }
         #expect(losses.count == 24)
