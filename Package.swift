@@ -41,10 +41,11 @@ let package = Package(
         .target(name: "Evaluation", swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore", "Evaluation", "VideoData"], swiftSettings: swiftSettings),
         .target(name: "Harness",
-                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport",
-                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport", "CBLAS"],
                 swiftSettings: swiftSettings),
-        .executableTarget(name: "bench", dependencies: ["Harness", "Models", "TensorCore", "VideoData", "FileSupport"], swiftSettings: swiftSettings),
+        .executableTarget(name: "bench",
+                          dependencies: ["Harness", "Models", "TensorCore", "VideoData", "FileSupport",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
 
         // Test support shared by the test targets (fixture loading); not part of any product.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/Support", swiftSettings: swiftSettings),
@@ -56,6 +57,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "Models", "TensorCore", "VideoData", "Evaluation"]),
     ]
 )

@@ -1,7 +1,7 @@
 """Writes the small h5py-made fixtures the VideoData tests read back exactly.
 
 Run from the repository root with the project's venv:
-    /work/venv/bin/python tools/data/make_fixtures.py
+    ../venv/bin/python tools/data/make_fixtures.py
 Outputs (in Tests/VideoDataTests/Fixtures/):
   mr_hisum_tiny.h5, mr_hisum_tiny_split.json, mr_hisum_tiny_metadata.csv, mr_hisum_tiny_expected.json
   eccv16_tiny.h5, eccv16_tiny_splits.json, eccv16_tiny_expected.json

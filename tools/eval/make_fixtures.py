@@ -1,6 +1,6 @@
 """Makes the reference fixtures for Tests/EvaluationTests with scipy and sklearn.
 
-Run from the repository root:  /work/venv/bin/python tools/eval/make_fixtures.py
+Run from the repository root:  ../venv/bin/python tools/eval/make_fixtures.py
 
 Values are stored as integers with a common `scale` (value = k / scale) so that Swift and Python
 divide the same integers and see bit-identical doubles; no decimal parsing is involved.

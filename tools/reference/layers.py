@@ -2,7 +2,7 @@
 
 Run once by a developer (the outputs are committed):
 
-    /work/venv/bin/python tools/reference/layers.py
+    ../venv/bin/python tools/reference/layers.py
 
 Writes Tests/TensorCoreTests/Fixtures/{layer_*.safetensors, optim_*.safetensors, schedule_*.json}.
 README.md next to this script documents every file. Layer references are computed in float64 from

@@ -11,7 +11,7 @@ softmax, the positional-encoding resampling against a hand-written linear interp
 VideoSAGE's graph operator against the band formula, and that every model scores each video of
 the padded batch as it scores that video alone.
 
-Usage: /work/venv/bin/python tools/reference/make_model_fixtures.py [--out DIR] [--skip-checks]
+Usage: ../venv/bin/python tools/reference/make_model_fixtures.py [--out DIR] [--skip-checks]
 """
 
 from __future__ import annotations

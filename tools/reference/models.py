@@ -4,7 +4,7 @@ Each model is built from a config dict whose snake_case keys are the ones the Sw
 its state_dict keys and shapes are exactly those listed in models.md. Running this file checks the
 parameter counts at published width (`check_counts`).
 
-Usage: /work/venv/bin/python tools/reference/models.py
+Usage: ../venv/bin/python tools/reference/models.py
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ start of the call is shown beside it, since on a shared machine that one measure
 up to 1.5x faster than the rate during the steps.
 
 Usage (from the repository root, after `swift build -c release`):
-  /work/venv/bin/python tools/reference/side_by_side.py --out results/speed-side-by-side-DATE.md
+  ../venv/bin/python tools/reference/side_by_side.py --out results/speed-side-by-side-DATE.md
       [--models logonet,csta,edsnet,videosage] [--rounds 2] [--threads 2] [--bench .build/release/bench]
 
 The report file must not exist yet (earlier reports are never overwritten).

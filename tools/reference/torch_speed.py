@@ -5,7 +5,7 @@ no_grad) and then training steps (train mode: forward, masked-MSE backward, Adam
 warm-up steps, at a fixed batch x frames shape on random input with every frame valid.
 
 Usage:
-  /work/venv/bin/python tools/reference/torch_speed.py [--models logonet,csta,edsnet,videosage]
+  ../venv/bin/python tools/reference/torch_speed.py [--models logonet,csta,edsnet,videosage]
       [--shape logonet=8x64 --shape csta=4x64 ...] [--threads 2] [--warmup 1] [--steps 5]
       [--steps-for logonet=2 ...] [--out FILE]
 

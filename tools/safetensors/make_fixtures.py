@@ -1,7 +1,7 @@
 """Writes the safetensors fixtures for Tests/TensorCoreTests/SafeTensorsTests.swift.
 
 Run once by a developer (the outputs are committed):
-    /work/venv/bin/python tools/safetensors/make_fixtures.py
+    ../venv/bin/python tools/safetensors/make_fixtures.py
 
 Outputs, in Tests/TensorCoreTests/Fixtures/:
   safetensors_mixed.safetensors            written by the `safetensors` package from PyTorch tensors of
