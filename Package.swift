@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Randomness", swiftSettings: swiftSettings),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "CKernels", "Randomness"], swiftSettings: swiftSettings),
         .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness"], swiftSettings: swiftSettings),
-        .target(name: "Evaluation", swiftSettings: swiftSettings),
+        .target(name: "Evaluation", dependencies: ["Randomness"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore", "Evaluation"], swiftSettings: swiftSettings),
         .target(name: "Harness",
                 dependencies: ["TensorCore", "VideoData", "Evaluation", "Models",
