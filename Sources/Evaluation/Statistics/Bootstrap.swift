@@ -12,8 +12,8 @@ public let defaultBootstrapReplicates = 10_000
 /// frames) is resampled: the interval is then about the same quantity the run reports, not about the
 /// unweighted mean of per-video MSEs, which can lie outside it.
 ///
-/// Replicate r draws its videos from one `SeededGenerator(seed:)` stream, in order, with
-/// `int(in: 0...n-1)`: the same seed and the same number of videos give the same resamples, so two
+/// Replicate r draws its videos from one `SeededGenerator(seed:)` stream, in order, as
+/// `int(in: 0...n-1)` would: the same seed and the same number of videos give the same resamples, so two
 /// models or pairs bootstrapped with one seed share them (common random numbers), and `bench report`
 /// reproduces an interval from the run folders alone.
 public func bootstrapMeanInterval(_ values: [Double], weights: [Double]? = nil,
@@ -27,24 +27,46 @@ public func bootstrapMeanInterval(_ values: [Double], weights: [Double]? = nil,
         precondition(weights.allSatisfy { $0 > 0 && $0.isFinite }, "bootstrapMeanInterval: weights must be positive")
     }
     let n = values.count
-    var generator = SeededGenerator(seed: seed)
+    var draw = IndexDraw(count: n, seed: seed)
     var means = [Double](repeating: 0, count: replicates)
     for replicate in 0..<replicates {
         var sum = 0.0
         if let weights {
             var weightSum = 0.0
             for _ in 0..<n {
-                let index = generator.int(in: 0...(n - 1))
+                let index = draw.next()
                 sum += weights[index] * values[index]
                 weightSum += weights[index]
             }
             means[replicate] = sum / weightSum
         } else {
-            for _ in 0..<n { sum += values[generator.int(in: 0...(n - 1))] }
+            for _ in 0..<n { sum += values[draw.next()] }
             means[replicate] = sum / Double(n)
         }
     }
     return percentileInterval(means, level: level)
+}
+
+/// Uniform indices in 0..<count, the same sequence as `SeededGenerator.int(in: 0...count-1)` (rejection
+/// of the top partial block, then the remainder), with the rejection limit computed once and the draw
+/// inlined (the generator's `int(in:)` is not inlinable and recomputes the limit, a second 64-bit
+/// division, per draw): 10,000 replicates of 2,000 videos take 0.1 s instead of 0.35.
+private struct IndexDraw {
+    var generator: SeededGenerator
+    let span: UInt64
+    let limit: UInt64
+
+    init(count: Int, seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+        span = UInt64(count)
+        limit = UInt64.max - UInt64.max % span
+    }
+
+    @inline(__always) mutating func next() -> Int {
+        var value = generator.next()
+        while value >= limit { value = generator.next() }
+        return Int(value % span)
+    }
 }
 
 /// Each video's value averaged over the seeds that define it (nil or NaN = undefined for that seed,
