@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "FileSupport", swiftSettings: swiftSettings),
         .target(name: "TensorCore", dependencies: ["CBLAS", "CZstd", "CKernels", "Randomness", "FileSupport"], swiftSettings: swiftSettings),
         .target(name: "VideoData", dependencies: ["CHDF5", "Evaluation", "Randomness", "FileSupport"], swiftSettings: swiftSettings),
-        .target(name: "Evaluation", swiftSettings: swiftSettings),
+        .target(name: "Evaluation", dependencies: ["Randomness"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore", "Evaluation", "VideoData"], swiftSettings: swiftSettings),
         .target(name: "Harness",
                 dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport", "CBLAS"],
