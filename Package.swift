@@ -53,7 +53,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "VideoDataTests", dependencies: ["VideoData", "Evaluation", "Randomness"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness"],
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Randomness", "FileSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TensorCore", "VideoData", "TestSupport"],
                     resources: [.copy("Fixtures")]),

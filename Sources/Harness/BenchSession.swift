@@ -10,7 +10,8 @@ public struct SessionOptions {
     public var models: [String]
     public var variant: ModelVariant = .report
     public var size: ModelSize = .small
-    public var seed: UInt64 = 0
+    /// The seeds of the run matrix; each (model, seed) is its own run.
+    public var seeds: [UInt64] = [0]
     public var threads: Int = 1
     public var overrides = ScheduleOverrides()
     public var modelOptions: [String: String] = [:]
@@ -19,7 +20,9 @@ public struct SessionOptions {
     public var syntheticSeed: UInt64 = SyntheticConfig.default.seed
     public var cacheRoot: URL = DataSource.cacheRoot
     public var resultsRoot = URL(fileURLWithPath: "results")
-    /// Writes each model into a subfolder and the comparison files beside them (`bench all`).
+    /// Writes each model into a subfolder and the comparison files beside them (`bench all`). Without
+    /// it (`bench model`), one seed's run is the folder itself and several seeds' runs are its
+    /// `seed-<s>` subfolders with the comparison beside them.
     public var comparison = true
     /// Where models come from (tests register their own).
     public var registry: ModelRegistry = .standard
@@ -29,10 +32,21 @@ public struct SessionOptions {
     public init(models: [String]) { self.models = models }
 
     /// The request for one model of the session.
-    func request(_ model: String) -> RunPlan.Request {
+    func request(_ model: String, seed: UInt64) -> RunPlan.Request {
         RunPlan.Request(model: model, variant: variant, size: size, options: modelOptions, overrides: overrides, seed: seed,
                         threads: threads)
     }
+
+    /// Where one run of the matrix goes inside the session's folder.
+    func runFolder(_ plan: RunPlan, in folder: URL) -> URL {
+        if !comparison && seeds.count == 1 { return folder }
+        let seedFolder = "seed-\(plan.seed)"
+        return comparison ? folder.appendingPathComponent(plan.model).appendingPathComponent(seedFolder)
+                          : folder.appendingPathComponent(seedFolder)
+    }
+
+    /// Whether the session writes a comparison (summary files) beside its runs.
+    var writesComparison: Bool { comparison || seeds.count > 1 }
 }
 
 public struct SessionResult {
@@ -49,10 +63,19 @@ public enum BenchSession {
     public static func run(_ options: SessionOptions, stop: StopRequest = InterruptHandling.request,
                            progress: ProgressReporter = ProgressReporter()) throws -> SessionResult {
         guard !options.models.isEmpty else { throw HarnessError.invalidArgument("no models to run (the registry is empty?)") }
+        guard !options.seeds.isEmpty else { throw HarnessError.invalidArgument("no seeds to run") }
+        guard Set(options.seeds).count == options.seeds.count else {
+            throw HarnessError.invalidArgument("--seeds lists a seed twice: \(options.seeds.map(String.init).joined(separator: ","))")
+        }
+        guard Set(options.models).count == options.models.count else {
+            throw HarnessError.invalidArgument("--models lists a model twice: \(options.models.joined(separator: ","))")
+        }
         let source = try options.data ?? DataSource.synthetic(seed: options.syntheticSeed, cacheRoot: options.cacheRoot, log: progress.log)
         // Every plan is resolved (model, options, schedule) before the data is read or anything is written.
-        let plans = try options.models.map {
-            try RunPlan.resolve(options.request($0), dataPath: source.dataFile.path, registry: options.registry)
+        let plans = try options.models.flatMap { model in
+            try options.seeds.map { seed in
+                try RunPlan.resolve(options.request(model, seed: seed), dataPath: source.dataFile.path, registry: options.registry)
+            }
         }
         progress.log("checking \(source.dataFile.path) (split \(source.splitFile.lastPathComponent)) ...")
         let data = try PreparedData.open(source, expectedFeatureWidth: nil)
@@ -69,7 +92,7 @@ public enum BenchSession {
         var result = SessionResult(runId: runId, folder: folder, records: [], failures: [], interrupted: false, summary: nil)
         for plan in plans {
             if stop.isRequested { result.interrupted = true; break }
-            let modelFolder = options.comparison ? folder.appendingPathComponent(plan.model) : folder
+            let modelFolder = options.runFolder(plan, in: folder)
             try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
             do {
                 let record = try ModelRun.run(plan, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
@@ -77,15 +100,16 @@ public enum BenchSession {
                 result.records.append(record)
                 if record.status == .interrupted { result.interrupted = true; break }
             } catch {
-                progress.log("\(plan.model) FAILED: \(error)")
-                result.failures.append((plan.model, "\(error)"))
+                let label = options.seeds.count > 1 ? "\(plan.model) (seed \(plan.seed))" : plan.model
+                progress.log("\(label) FAILED: \(error)")
+                result.failures.append((label, "\(error)"))
                 if let record = try? RunRecord.read(modelFolder.appendingPathComponent(ModelRun.runFileName)) {
                     result.records.append(record)
                 }
             }
         }
-        if options.comparison {
-            let summary = Summary(records: result.records, runIds: [runId])
+        if options.writesComparison {
+            let summary = try Summary(records: result.records, runIds: [runId])
             try SummaryWriter.write(summary, to: folder)
             result.summary = summary
             progress.log("comparison written to \(folder.path)/summary.md")

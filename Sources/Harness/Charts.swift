@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// Small hand-written SVG charts (no dependencies): a scatter, a line chart and bar charts.
@@ -9,19 +10,86 @@ public enum Charts {
     public static func all(_ summary: Summary) -> [(String, String)] {
         let label = summary.isSynthetic ? " (synthetic data)" : ""
         let rows = summary.rows
+        let models = modelOrder(rows)
         return [
             ("loss-vs-rank.svg", scatter(title: "Test MSE against test Spearman rho" + label, xLabel: "test MSE (masked)",
-                                         yLabel: "test Spearman rho",
-                                         points: rows.compactMap { r in r.testMse.flatMap { x in r.spearmanRho?.mean.map { (r.model, x, $0) } } })),
-            ("val-rho.svg", lines(title: "Validation Spearman rho per epoch" + label, xLabel: "epoch", yLabel: "val Spearman rho",
-                                  series: rows.map { ($0.model, $0.valSpearmanRhoByEpoch) })),
+                                         yLabel: "test Spearman rho", points: lossRankPoints(summary, models: models))),
+            ("val-rho.svg", lines(title: "Validation Spearman rho per epoch" + label, xLabel: "epoch",
+                                  yLabel: "val Spearman rho (mean over seeds, band: range)",
+                                  series: models.map { model in (model, band(rows.filter { $0.model == model }.map(\.valSpearmanRhoByEpoch))) })),
             ("throughput.svg", bars(title: "Training and inference throughput", yLabel: "frames / s",
-                                    groups: rows.map { ($0.model, [$0.trainFramesPerSecond ?? 0, $0.inferenceFramesPerSecond ?? 0]) },
+                                    groups: models.map { m in (m, [mean(rows, m, \.trainFramesPerSecond), mean(rows, m, \.inferenceFramesPerSecond)]) },
                                     seriesNames: ["train", "inference"])),
             ("memory.svg", bars(title: "Peak memory", yLabel: "MiB",
-                                groups: rows.map { ($0.model, [Double($0.peakTensorBytes ?? 0) / 1_048_576, Double($0.peakResidentBytes ?? 0) / 1_048_576]) },
+                                groups: models.map { m in
+                                    (m, [mean(rows, m, { $0.peakTensorBytes.map { Double($0) / 1_048_576 } }),
+                                         mean(rows, m, { $0.peakResidentBytes.map { Double($0) / 1_048_576 } })])
+                                },
                                 seriesNames: ["peak tensor bytes", "peak resident set"])),
         ]
+    }
+
+    /// Models in the order they first appear.
+    static func modelOrder(_ rows: [SummaryRow]) -> [String] {
+        var out: [String] = []
+        for r in rows where !out.contains(r.model) { out.append(r.model) }
+        return out
+    }
+
+    static func mean(_ rows: [SummaryRow], _ model: String, _ value: (SummaryRow) -> Double?) -> Double {
+        let values = rows.filter { $0.model == model }.compactMap(value)
+        return values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Each model's mean test MSE and rho over its runs, with the 95% intervals of the statistics when
+    /// the summary has them (the bootstrap over test videos), as error bars.
+    static func lossRankPoints(_ summary: Summary, models: [String]) -> [ScatterPoint] {
+        models.compactMap { model in
+            let rows = summary.rows.filter { $0.model == model }
+            let mse = rows.compactMap(\.testMse), rho = rows.compactMap { $0.spearmanRho?.mean }
+            guard !mse.isEmpty, !rho.isEmpty else { return nil }
+            let stats = summary.statistics?.models ?? []
+            func interval(_ metric: String) -> ConfidenceInterval? {
+                stats.first { $0.model.split(separator: "/").first.map(String.init) == model && $0.metric == metric }?.ci95
+            }
+            return ScatterPoint(name: model, x: mse.reduce(0, +) / Double(mse.count), y: rho.reduce(0, +) / Double(rho.count),
+                                xInterval: interval("test_mse").map { ($0.lower, $0.upper) },
+                                yInterval: interval("spearman_rho").map { ($0.lower, $0.upper) })
+        }
+    }
+
+    /// Per epoch, the mean over the seeds that reached it, and the lowest and highest of them.
+    static func band(_ runs: [[Double?]]) -> [(mean: Double, low: Double, high: Double)?] {
+        let epochs = runs.map(\.count).max() ?? 0
+        return (0..<epochs).map { e in
+            let values = runs.compactMap { e < $0.count ? $0[e] : nil }
+            guard !values.isEmpty else { return nil }
+            return (values.reduce(0, +) / Double(values.count), values.min()!, values.max()!)
+        }
+    }
+
+    /// Round tick values covering `range`: steps of 1, 2 or 5 times a power of ten, about five ticks.
+    static func ticks(_ range: (Double, Double), count: Int = 5) -> [Double] {
+        let span = range.1 - range.0
+        guard span > 0, span.isFinite else { return [range.0] }
+        let raw = span / Double(count)
+        let magnitude = pow(10, (log10(raw)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        let first = (range.0 / step).rounded(.up) * step
+        return stride(from: first, through: range.1 + step * 1e-9, by: step).map { abs($0) < step * 1e-9 ? 0 : $0 }
+    }
+
+    /// The range widened to the nearest round ticks outside it, so the axis starts and ends on a label.
+    static func rounded(_ range: (Double, Double)) -> (Double, Double) {
+        let t = ticks(range)
+        guard t.count >= 2 else { return range }
+        let step = t[1] - t[0]
+        return ((range.0 / step).rounded(.down) * step, (range.1 / step).rounded(.up) * step)
+    }
+
+    static func tickLabel(_ value: Double, step: Double) -> String {
+        let decimals = max(0, Int((-log10(step)).rounded(.up)))
+        return String(format: "%.\(min(decimals, 6))f", value)
     }
 
     static func escape(_ s: String) -> String {
@@ -46,15 +114,17 @@ public enum Charts {
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(n(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">\(escape(title))</text>\n"
         s += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(plotW))\" height=\"\(n(plotH))\" fill=\"none\" stroke=\"#444\"/>\n"
-        for k in 0...4 {
-            let value = y.0 + (y.1 - y.0) * Double(k) / 4
-            let py = top + plotH - plotH * Double(k) / 4
+        let yTicks = ticks(y), yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
+        for value in yTicks {
+            let py = top + plotH - (value - y.0) / (y.1 - y.0) * plotH
             s += "<line x1=\"\(n(left))\" x2=\"\(n(left + plotW))\" y1=\"\(n(py))\" y2=\"\(n(py))\" stroke=\"#ddd\"/>\n"
-            s += "<text x=\"\(n(left - 6))\" y=\"\(n(py + 4))\" text-anchor=\"end\">\(String(format: "%.3g", value))</text>\n"
-            if let x {
-                let xv = x.0 + (x.1 - x.0) * Double(k) / 4
-                let px = left + plotW * Double(k) / 4
-                s += "<text x=\"\(n(px))\" y=\"\(n(top + plotH + 16))\" text-anchor=\"middle\">\(String(format: "%.3g", xv))</text>\n"
+            s += "<text x=\"\(n(left - 6))\" y=\"\(n(py + 4))\" text-anchor=\"end\">\(tickLabel(value, step: yStep))</text>\n"
+        }
+        if let x {
+            let xTicks = ticks(x), xStep = xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1
+            for value in xTicks {
+                let px = left + (value - x.0) / (x.1 - x.0) * plotW
+                s += "<text x=\"\(n(px))\" y=\"\(n(top + plotH + 16))\" text-anchor=\"middle\">\(tickLabel(value, step: xStep))</text>\n"
             }
         }
         s += "<text x=\"\(n(left + plotW / 2))\" y=\"\(n(height - 10))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
@@ -68,37 +138,66 @@ public enum Charts {
         return s + "</svg>\n"
     }
 
-    public static func scatter(title: String, xLabel: String, yLabel: String, points: [(String, Double, Double)]) -> String {
-        let x = padded(points.map(\.1)), y = padded(points.map(\.2))
+    public struct ScatterPoint {
+        public var name: String
+        public var x: Double
+        public var y: Double
+        public var xInterval: (Double, Double)?
+        public var yInterval: (Double, Double)?
+    }
+
+    /// Points with optional error bars in both directions; names sit right of a point, or left of it
+    /// in the right third of the plot, so no label runs off the chart.
+    public static func scatter(title: String, xLabel: String, yLabel: String, points: [ScatterPoint]) -> String {
+        let xs = points.flatMap { [$0.x] + ($0.xInterval.map { [$0.0, $0.1] } ?? []) }
+        let ys = points.flatMap { [$0.y] + ($0.yInterval.map { [$0.0, $0.1] } ?? []) }
+        let x = rounded(padded(xs)), y = rounded(padded(ys))
         let plotW = width - left - right, plotH = height - top - bottom
+        func sx(_ v: Double) -> Double { left + (v - x.0) / (x.1 - x.0) * plotW }
+        func sy(_ v: Double) -> Double { top + plotH - (v - y.0) / (y.1 - y.0) * plotH }
         var body = ""
-        for (i, (name, px, py)) in points.enumerated() {
-            let sx = left + (px - x.0) / (x.1 - x.0) * plotW, sy = top + plotH - (py - y.0) / (y.1 - y.0) * plotH
-            body += "<circle cx=\"\(n(sx))\" cy=\"\(n(sy))\" r=\"5\" fill=\"\(palette[i % palette.count])\"/>"
-            body += "<text x=\"\(n(sx + 8))\" y=\"\(n(sy + 4))\">\(escape(name))</text>\n"
+        for (i, p) in points.enumerated() {
+            let color = palette[i % palette.count]
+            if let (lo, hi) = p.xInterval {
+                body += "<line x1=\"\(n(sx(lo)))\" x2=\"\(n(sx(hi)))\" y1=\"\(n(sy(p.y)))\" y2=\"\(n(sy(p.y)))\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
+            }
+            if let (lo, hi) = p.yInterval {
+                body += "<line x1=\"\(n(sx(p.x)))\" x2=\"\(n(sx(p.x)))\" y1=\"\(n(sy(lo)))\" y2=\"\(n(sy(hi)))\" stroke=\"\(color)\" stroke-width=\"1.5\"/>\n"
+            }
+            let px = sx(p.x), py = sy(p.y)
+            body += "<circle cx=\"\(n(px))\" cy=\"\(n(py))\" r=\"5\" fill=\"\(color)\"/>"
+            let onRight = px > left + plotW * 2 / 3
+            body += "<text x=\"\(n(onRight ? px - 8 : px + 8))\" y=\"\(n(py - 6))\" text-anchor=\"\(onRight ? "end" : "start")\">\(escape(p.name))</text>\n"
         }
         return frame(title: title, xLabel: xLabel, yLabel: yLabel, x: x, y: y, body: body)
     }
 
-    public static func lines(title: String, xLabel: String, yLabel: String, series: [(String, [Double?])]) -> String {
-        let values = series.flatMap { $0.1.compactMap { $0 } }
+    /// One line per series (the mean), with a shaded band between its low and high values.
+    public static func lines(title: String, xLabel: String, yLabel: String, series: [(String, [(mean: Double, low: Double, high: Double)?])]) -> String {
+        let values = series.flatMap { $0.1.compactMap { $0 }.flatMap { [$0.low, $0.high] } }
         let longest = max(1, series.map(\.1.count).max() ?? 1)
-        let x = (1.0, Double(max(longest, 2))), y = padded(values)
+        let x = rounded((1.0, Double(max(longest, 2)))), y = rounded(padded(values))
         let plotW = width - left - right, plotH = height - top - bottom
+        func sx(_ e: Int) -> Double { left + (Double(e + 1) - x.0) / (x.1 - x.0) * plotW }
+        func sy(_ v: Double) -> Double { top + plotH - (v - y.0) / (y.1 - y.0) * plotH }
         var body = ""
         for (i, (_, points)) in series.enumerated() {
-            let coordinates = points.enumerated().compactMap { e, v in
-                v.map { (left + (Double(e + 1) - x.0) / (x.1 - x.0) * plotW, top + plotH - ($0 - y.0) / (y.1 - y.0) * plotH) }
+            let color = palette[i % palette.count]
+            let present = points.enumerated().compactMap { e, p in p.map { (e, $0) } }
+            guard !present.isEmpty else { continue }
+            if present.contains(where: { $0.1.high > $0.1.low }) {
+                let upper = present.map { "\(n(sx($0.0))),\(n(sy($0.1.high)))" }
+                let lower = present.reversed().map { "\(n(sx($0.0))),\(n(sy($0.1.low)))" }
+                body += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
             }
-            guard !coordinates.isEmpty else { continue }
-            let path = coordinates.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
-            body += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(palette[i % palette.count])\" stroke-width=\"2\"/>\n"
+            let path = present.map { "\(n(sx($0.0))),\(n(sy($0.1.mean)))" }.joined(separator: " ")
+            body += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
         }
         return frame(title: title, xLabel: xLabel, yLabel: yLabel, x: x, y: y, body: body, legend: series.map(\.0))
     }
 
     public static func bars(title: String, yLabel: String, groups: [(String, [Double])], seriesNames: [String]) -> String {
-        let y = (0.0, padded(groups.flatMap(\.1), includeZero: true).1)
+        let y = rounded((0.0, padded(groups.flatMap(\.1), includeZero: true).1))
         let plotW = width - left - right, plotH = height - top - bottom
         let groupWidth = plotW / Double(max(groups.count, 1))
         let barWidth = groupWidth * 0.8 / Double(max(seriesNames.count, 1))

@@ -78,17 +78,26 @@ public enum CheckpointPrediction {
 /// `bench report`: several runs (folders of `bench all` or `bench model`, from any machines or seeds)
 /// merged into one comparison.
 public enum RunMerge {
+    /// Every run under `folders` (comparison folders, seed folders or single runs), each once: the same
+    /// run reached twice (a folder given twice, or inside another one given) is an error, since it
+    /// would count as two seeds.
     public static func merge(_ folders: [URL]) throws -> Summary {
         guard !folders.isEmpty else { throw HarnessError.invalidArgument("bench report needs at least one run folder") }
-        var merged = Summary(records: [], runIds: [])
+        var records: [RunRecord] = [], seen: [String: String] = [:], runIds: [String] = []
         for folder in folders {
-            let summary = try Summary.load(resultsFolder: folder)
-            merged.runIds += summary.runIds
-            merged.rows += summary.rows
-            for d in summary.datasets where !merged.datasets.contains(where: { $0.contentHash == d.contentHash }) {
-                merged.datasets.append(d)
+            for record in try Summary.runRecords(in: folder) {
+                // Run ids are folder names and can repeat across machines; the start time tells runs apart.
+                let identity = "\(record.runId) \(record.model.name)/\(record.model.variant)/\(record.model.size) seed \(record.seed) "
+                    + "split \(record.data.splitIndex) started \(record.started)"
+                if let first = seen[identity] {
+                    throw HarnessError.invalidArgument("run \(identity) is given twice (\(first) and \(folder.path)): each run may count once")
+                }
+                seen[identity] = folder.path
+                records.append(record)
             }
+            var seenHere: Set<String> = []
+            runIds += try Summary.runRecords(in: folder).map(\.runId).filter { seenHere.insert($0).inserted }
         }
-        return merged
+        return try Summary(records: records, runIds: runIds)
     }
 }

@@ -66,7 +66,7 @@ public struct Evaluator {
 
     /// MR.HiSum videos carry shots and a keyshot summary in feature-row units, so they get F1; eccv16
     /// shots are in original frames (F1 there needs the user summaries), so those get none.
-    static func evaluationInput(video: Video, prediction: [Float], layout: DatasetLayout) -> VideoEvaluationInput {
+    static func evaluationInput<P: BinaryFloatingPoint>(video: Video, prediction: [P], layout: DatasetLayout) -> VideoEvaluationInput {
         guard layout == .mrHiSum else {
             return VideoEvaluationInput(name: video.key, prediction: prediction, gtscore: video.gtscore, shots: [])
         }

@@ -85,6 +85,7 @@ public enum ModelRun {
 
         let tested = try evaluator.evaluate(model, keys: data.dataset.split.test)
         files.record.test = tested.evaluation
+        files.record.references = try ReferenceScores.evaluate(tested.videos, layout: data.dataset.layout, source: data.source)
         try Evaluator.writePredictions(tested, to: files.folder.appendingPathComponent(predictionsFileName))
         files.record.files["predictions"] = predictionsFileName
 

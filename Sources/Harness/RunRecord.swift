@@ -38,6 +38,8 @@ public struct RunRecord: Codable, Sendable {
     public var performance: PerformanceInfo?
     public var machine: MachineInfo
     public var files: [String: String]
+    /// Reference predictors scored on the same test videos (`random`; `oracle` on synthetic data).
+    public var references: [ReferenceEvaluation]? = nil
 }
 
 public enum RunStatus: String, Codable, Sendable {

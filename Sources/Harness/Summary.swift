@@ -68,12 +68,15 @@ public struct Summary: Codable, Sendable {
     /// The data sets of the runs (path, synthetic or not, content hash), one per distinct set.
     public var datasets: [DataInfo]
     public var rows: [SummaryRow]
+    /// statistics.md over the completed runs (`ComparisonBuilder`); absent in summaries written before it.
+    public var statistics: ComparisonStatistics?
 
-    public init(records: [RunRecord], runIds: [String]) {
+    public init(records: [RunRecord], runIds: [String]) throws {
         self.runIds = runIds
         var seen = Set<String>()
         datasets = records.map(\.data).filter { seen.insert($0.contentHash).inserted }
         rows = records.map(SummaryRow.init)
+        statistics = try ComparisonBuilder.statistics(records)
     }
 
     public var isSynthetic: Bool { !datasets.isEmpty && datasets.allSatisfy(\.synthetic) }
@@ -91,19 +94,23 @@ public struct Summary: Codable, Sendable {
         if FileManager.default.fileExists(atPath: summaryFile.path) { return try read(summaryFile) }
         let records = try runRecords(in: url)
         guard !records.isEmpty else { throw HarnessError.missingRun(path: url.path) }
-        return Summary(records: records, runIds: Array(Set(records.map(\.runId))).sorted())
+        return try Summary(records: records, runIds: Array(Set(records.map(\.runId))).sorted())
     }
 
-    /// The run records in a folder (itself or one level down), in name order.
+    /// The run records under a folder: its own run.json, or every run.json below it (a comparison's
+    /// `<model>/seed-<s>/[split-<k>/]` folders), in path order.
     public static func runRecords(in url: URL) throws -> [RunRecord] {
         let manager = FileManager.default
         let own = url.appendingPathComponent(ModelRun.runFileName)
         if manager.fileExists(atPath: own.path) { return [try RunRecord.read(own)] }
-        guard let names = try? manager.contentsOfDirectory(atPath: url.path) else { throw HarnessError.missingRun(path: url.path) }
-        return try names.sorted().compactMap { name in
-            let file = url.appendingPathComponent(name).appendingPathComponent(ModelRun.runFileName)
-            return manager.fileExists(atPath: file.path) ? try RunRecord.read(file) : nil
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue,
+              let enumerator = manager.enumerator(at: url, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles]) else {
+            throw HarnessError.missingRun(path: url.path)
         }
+        var files: [URL] = []
+        for case let file as URL in enumerator where file.lastPathComponent == ModelRun.runFileName { files.append(file) }
+        return try files.sorted { $0.path < $1.path }.map(RunRecord.read)
     }
 }
 

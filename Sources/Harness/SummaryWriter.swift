@@ -21,6 +21,11 @@ public enum SummaryWriter {
         return f(m.mean) + (m.skipped > 0 ? " (\(m.skipped) skipped)" : "")
     }
 
+    /// " (seed s)" when the summary holds several seeds.
+    static func seedLabel(_ summary: Summary, _ row: SummaryRow) -> String {
+        Set(summary.rows.map(\.seed)).count > 1 ? " (seed \(row.seed))" : ""
+    }
+
     static func megabytes(_ bytes: Int?) -> String { bytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "n/a" }
 
     public static func dataLabel(_ summary: Summary) -> String {
@@ -39,9 +44,10 @@ public enum SummaryWriter {
                      "| model | variant | size | status | params | epochs (chosen) | test MSE | Kendall tau | Spearman rho | F1 | mAP@50 | mAP@15 |",
                      "|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|"]
         for r in summary.rows {
-            lines.append("| \(r.model) | \(r.variant) | \(r.size) | \(r.status) | \(r.parameters) | \(r.epochsRun) (\(r.chosenEpoch.map { "\($0 + 1)" } ?? "-")) | "
+            lines.append("| \(r.model)\(seedLabel(summary, r)) | \(r.variant) | \(r.size) | \(r.status) | \(r.parameters) | \(r.epochsRun) (\(r.chosenEpoch.map { "\($0 + 1)" } ?? "-")) | "
                          + "\(f(r.testMse)) | \(metric(r.kendallTau)) | \(metric(r.spearmanRho)) | \(metric(r.f1)) | \(metric(r.map50)) | \(metric(r.map15)) |")
         }
+        if let statistics = summary.statistics { lines += StatisticsReport.markdown(statistics) }
         lines += ["", "## Speed and memory (this machine)", "",
                   "| model | train frames/s | inference frames/s | ms/step | GFLOP/s | of sgemm peak | peak tensor MiB | peak RSS MiB | non-finite steps skipped | wall s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -60,7 +66,8 @@ public enum SummaryWriter {
                 lines.append("| \(name) | \(f(row.testLoss)) | \(f(row.kendallTau)) | \(f(row.spearmanRho)) | \(row.params) |")
             }
         }
-        lines += ["", "Charts: loss-vs-rank.svg (test MSE against Spearman), val-rho.svg (validation Spearman per epoch), "
+        lines += ["", "Charts: loss-vs-rank.svg (mean test MSE against mean Spearman per model, 95% intervals as error bars), "
+                  + "val-rho.svg (validation Spearman per epoch, mean over seeds with the range as a band), "
                   + "throughput.svg, memory.svg.", ""]
         return lines.joined(separator: "\n")
     }

@@ -81,34 +81,62 @@ public enum ThresholdCheck {
     }
 
     /// Every regression of `summary` against `thresholds` (empty = pass). A model with limits but no
-    /// completed run in the results is a regression too.
+    /// completed run in the results is a regression too. With several runs of a model (seeds), a limit
+    /// applies to the mean over them, and every one of them must have completed.
     public static func check(_ summary: Summary, against thresholds: ThresholdFile) -> [Regression] {
         var regressions: [Regression] = []
         for model in thresholds.models.keys.sorted() {
             let limits = thresholds.models[model]!
-            guard let row = summary.rows.first(where: { $0.model == model }) else {
+            let rows = summary.rows.filter { $0.model == model }
+            guard !rows.isEmpty else {
                 regressions.append(Regression(model: model, metric: "run", value: nil, limit: "no run of this model in the results"))
                 continue
             }
-            guard row.status == RunStatus.completed.rawValue else {
-                regressions.append(Regression(model: model, metric: "status", value: nil, limit: "the run is \(row.status), not completed"))
+            if let unfinished = rows.first(where: { $0.status != RunStatus.completed.rawValue }) {
+                let which = rows.count > 1 ? " (seed \(unfinished.seed))" : ""
+                regressions.append(Regression(model: model, metric: "status", value: nil,
+                                              limit: "the run\(which) is \(unfinished.status), not completed"))
                 continue
             }
             for metric in limits.keys.sorted() {
                 let limit = limits[metric]!
-                guard let v = value(metric, row) else {
+                let values = rows.compactMap { value(metric, $0) }
+                guard values.count == rows.count else {
                     regressions.append(Regression(model: model, metric: metric, value: nil, limit: "a value is required"))
                     continue
                 }
+                let v = values.reduce(0, +) / Double(values.count)
+                let over = rows.count > 1 ? " (mean of \(rows.count) runs)" : ""
                 if let floor = limit.floor, v < floor {
-                    regressions.append(Regression(model: model, metric: metric, value: v, limit: String(format: "floor %.6g", floor)))
+                    regressions.append(Regression(model: model, metric: metric, value: v, limit: String(format: "floor %.6g", floor) + over))
                 }
                 if let ceiling = limit.ceiling, v > ceiling {
-                    regressions.append(Regression(model: model, metric: metric, value: v, limit: String(format: "ceiling %.6g", ceiling)))
+                    regressions.append(Regression(model: model, metric: metric, value: v, limit: String(format: "ceiling %.6g", ceiling) + over))
                 }
             }
         }
         return regressions
+    }
+
+    /// A thresholds file that can gate something: at least one model, each with at least one limit of a
+    /// known metric, and every model known to `knownModels` (the registry's names). A gate that checks
+    /// nothing must fail, not pass.
+    public static func validate(_ thresholds: ThresholdFile, path: String, knownModels: [String]) throws {
+        func bad(_ reason: String) -> HarnessError { .badThresholds(path: path, reason: reason) }
+        guard !thresholds.models.isEmpty else { throw bad("it names no models, so it would check nothing") }
+        for model in thresholds.models.keys.sorted() {
+            guard knownModels.contains(model) else {
+                throw bad("model '\(model)' is not a registered model (known: \(knownModels.joined(separator: ", ")))")
+            }
+            let limits = thresholds.models[model]!
+            guard !limits.isEmpty else { throw bad("model '\(model)' has no limits, so it would check nothing") }
+            for (metric, limit) in limits.sorted(by: { $0.key < $1.key }) {
+                guard metricNames.contains(metric) else {
+                    throw bad("model '\(model)': unknown metric '\(metric)' (known: \(metricNames.sorted().joined(separator: ", ")))")
+                }
+                guard limit.floor != nil || limit.ceiling != nil else { throw bad("model '\(model)', \(metric): neither a floor nor a ceiling") }
+            }
+        }
     }
 
     /// Limits from several seeds' summaries of the same set-up. Quality: floor = min - max(margin,
@@ -117,7 +145,22 @@ public enum ThresholdCheck {
     public static func derive(from summaries: [(name: String, summary: Summary)], qualityMargin: Double = 0.05,
                               spreadFactor: Double = 3, mseRelativeMargin: Double = 0.25,
                               throughputFraction: Double = 0.3) throws -> ThresholdFile {
-        guard summaries.count >= 2 else { throw HarnessError.invalidArgument("deriving thresholds needs at least 2 seeds' summaries, got \(summaries.count)") }
+        // Each run counts once: the same run (run id, model, seed) reached through two folders would
+        // pass for two seeds and shrink the spread the margins are made from.
+        var seen: [String: String] = [:], seeds: Set<UInt64> = []
+        for (name, summary) in summaries {
+            for row in summary.rows {
+                let identity = "\(row.runId) \(row.model)/\(row.variant)/\(row.size) seed \(row.seed)"
+                if let first = seen[identity] {
+                    throw HarnessError.invalidArgument("run \(identity) appears twice (\(first) and \(name)): thresholds need distinct seeds")
+                }
+                seen[identity] = name
+                seeds.insert(row.seed)
+            }
+        }
+        guard seeds.count >= 2 else {
+            throw HarnessError.invalidArgument("deriving thresholds needs runs of at least 2 distinct seeds, got \(seeds.count)")
+        }
         var values: [String: [String: [Double]]] = [:]
         for (name, summary) in summaries {
             for row in summary.rows {
@@ -131,7 +174,7 @@ public enum ThresholdCheck {
         }
         var models: [String: [String: MetricLimit]] = [:]
         for (model, metrics) in values {
-            for (metric, observed) in metrics where observed.count == summaries.count {
+            for (metric, observed) in metrics where observed.count >= 2 {
                 let mean = observed.reduce(0, +) / Double(observed.count)
                 let std = (observed.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(observed.count - 1)).squareRoot()
                 var limit = MetricLimit(floor: nil, ceiling: nil, observed: observed, margin: 0)
@@ -154,7 +197,7 @@ public enum ThresholdCheck {
         let data = Set(summaries.flatMap { $0.summary.datasets.map { ($0.synthetic ? "synthetic " : "") + $0.contentHash } }).sorted()
         return ThresholdFile(
             appliesTo: "variant/size \(sizes.joined(separator: ", ")) on data \(data.joined(separator: ", "))",
-            method: "from \(summaries.count) seeds: rho/tau floor = min - max(\(qualityMargin), \(spreadFactor) x std); "
+            method: "from \(seeds.count) seeds: rho/tau floor = min - max(\(qualityMargin), \(spreadFactor) x std); "
                 + "test MSE ceiling = max + max(\(mseRelativeMargin) x max, \(spreadFactor) x std); "
                 + "train frames/s floor = \(throughputFraction) x median",
             derivedFrom: summaries.map(\.name), models: models)

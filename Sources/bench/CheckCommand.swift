@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Harness
+import Models
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,10 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let summary = try Summary.load(resultsFolder: URL(fileURLWithPath: results))
         let limits = try ThresholdFile.read(URL(fileURLWithPath: thresholds))
+        // A model is known when it is registered or when the results hold runs of it (results of a
+        // fork with other models can still be checked); anything else is a typo, not a missing run.
+        try ThresholdCheck.validate(limits, path: thresholds, knownModels: ModelRegistry.standard.names
+                                        + Set(summary.rows.map(\.model)).subtracting(ModelRegistry.standard.names).sorted())
         let regressions = ThresholdCheck.check(summary, against: limits)
         if regressions.isEmpty {
             print("ok: \(summary.rows.count) runs within the thresholds of \(thresholds) (\(limits.models.count) models)")

@@ -37,7 +37,28 @@ struct RunOptions: ParsableArguments {
     var size: ModelSize = .paper
 
     @Option(help: "Seed for initialisation, dropout and batch order.")
-    var seed: UInt64 = 0
+    var seed: UInt64?
+
+    @Option(help: "Several seeds: N (seeds 0..N-1) or a list such as 0,3,7. Each (model, seed) is its own run, and the comparison has statistics over them.")
+    var seeds: String?
+
+    /// The seeds to run: --seeds, else --seed, else 0.
+    func seedList() throws -> [UInt64] {
+        guard let seeds else { return [seed ?? 0] }
+        if seed != nil { throw ValidationError("give --seed or --seeds, not both") }
+        let text = seeds.trimmingCharacters(in: .whitespaces)
+        if !text.contains(","), let count = Int(text) {
+            guard (1...1000).contains(count) else { throw ValidationError("--seeds \(count): give 1 to 1000 seeds") }
+            return (0..<UInt64(count)).map { $0 }
+        }
+        let list = text.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--seeds '\(seeds)' is neither a count nor a comma-separated list of non-negative integers")
+        }
+        let values = list.map { $0! }
+        guard Set(values).count == values.count else { throw ValidationError("--seeds '\(seeds)' lists a seed twice") }
+        return values
+    }
 
     @Option(help: "Threads for matrix products and parallel loops (default: this machine's cores). A run is reproducible for the same seed and thread count.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount

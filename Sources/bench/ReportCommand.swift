@@ -28,6 +28,9 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let folders = runs.map { URL(fileURLWithPath: $0) }
         if let deriveThresholds {
+            guard !FileManager.default.fileExists(atPath: deriveThresholds) else {
+                throw ValidationError("\(deriveThresholds) already exists; bench report never replaces a file: remove it or name another")
+            }
             let summaries = try folders.map { ($0.lastPathComponent, try Summary.load(resultsFolder: $0)) }
             let file = try ThresholdCheck.derive(from: summaries, qualityMargin: qualityMargin, spreadFactor: spreadFactor,
                                                  mseRelativeMargin: mseMargin, throughputFraction: throughputFraction)

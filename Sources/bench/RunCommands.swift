@@ -11,7 +11,7 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunO
     var options = SessionOptions(models: models)
     options.variant = run.variant
     options.size = run.size
-    options.seed = run.seed
+    options.seeds = try run.seedList()
     options.threads = run.threads
     options.overrides = try schedule.overrides()
     options.modelOptions = try schedule.options()
@@ -21,7 +21,7 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunO
     options.comparison = comparison
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
-        let summary = result.summary ?? Summary(records: result.records, runIds: [result.runId])
+        let summary = try result.summary ?? Summary(records: result.records, runIds: [result.runId])
         printJSON(try JSONCoding.encoder.encode(summary))
     }
     for failure in result.failures { progress.log("FAILED \(failure.model): \(failure.message)") }

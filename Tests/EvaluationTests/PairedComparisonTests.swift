@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import Randomness
 import Testing
@@ -199,7 +200,7 @@ private func simulatedModel(seeds: Int = 3, videos: Int, shift: Double = 0, nois
                                   pValue: 0.0001, pHolm: 0.0006, verdict: "csta < logonet", seedAgreement: nil)
         let statistics = ComparisonStatistics(resamplingSeed: 0, models: [model], pairs: [pair],
                                               references: [ReferenceRow(name: "random", metric: "f1", mean: 55.1)])
-        let data = try JSONEncoder().encode(statistics)
+        let data = try JSONCoding.encoder.encode(statistics)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == ["bootstrap_replicates", "resampling_seed", "models", "pairs", "references"])
         #expect(object["bootstrap_replicates"] as? Int == 10_000)
@@ -214,7 +215,7 @@ private func simulatedModel(seeds: Int = 3, videos: Int, shift: Double = 0, nois
         #expect(pairRow["seed_agreement"] is NSNull)
         let referenceRow = try #require((object["references"] as? [[String: Any]])?.first)
         #expect(Set(referenceRow.keys) == ["name", "metric", "mean"])
-        #expect(try JSONDecoder().decode(ComparisonStatistics.self, from: data) == statistics)
+        #expect(try JSONCoding.decoder.decode(ComparisonStatistics.self, from: data) == statistics)
     }
 
     @Test func metricDirections() {

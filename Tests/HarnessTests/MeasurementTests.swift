@@ -57,7 +57,8 @@ struct MeasurementTests {
     }
 
     @Test func chartsAreWellFormedEvenWithMissingValues() throws {
-        let svg = Charts.lines(title: "a < b", xLabel: "epoch", yLabel: "rho", series: [("m", [nil, 0.1, nil, 0.3]), ("n", [])])
+        let svg = Charts.lines(title: "a < b", xLabel: "epoch", yLabel: "rho",
+                               series: [("m", Charts.band([[nil, 0.1, nil, 0.3], [0.2, 0.15]])), ("n", [])])
         let url = try TestData.temporaryDirectory("svg").appendingPathComponent("c.svg")
         try Data(svg.utf8).write(to: url)
         #expect(RunFilesTests.isWellFormedXML(url))

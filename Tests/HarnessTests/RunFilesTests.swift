@@ -36,7 +36,7 @@ import FoundationXML
         let result = try BenchSession.run(options, stop: StopRequest(), progress: ProgressReporter(quiet: true))
         #expect(result.failures.isEmpty && !result.interrupted && result.records.count == 2)
 
-        let runFolder = result.folder.appendingPathComponent("tiny")
+        let runFolder = result.folder.appendingPathComponent("tiny/seed-0")
         let record = try RunRecord.read(runFolder.appendingPathComponent("run.json"))
         #expect(record.status == .completed && record.epochs.count == 2 && record.chosenEpoch != nil)
         #expect(record.overrides == [ScheduleOverride(name: "epochs", published: "3", used: "2")])
@@ -121,12 +121,12 @@ import FoundationXML
         #expect(result.interrupted)
         #expect(result.folder != earlier.folder)
 
-        let record = try RunRecord.read(result.folder.appendingPathComponent("tiny/run.json"))
+        let record = try RunRecord.read(result.folder.appendingPathComponent("tiny/seed-0/run.json"))
         #expect(record.status == .interrupted)
         #expect(record.stoppedAt == StopPoint(epoch: 1, step: 3, reason: "interrupted (stop requested)"))
         #expect(record.epochs.count == 1 && record.chosenEpoch == 0 && record.test == nil)
         #expect(record.message?.contains("stopped in epoch 2 before step 4") == true)
-        let folder = result.folder.appendingPathComponent("tiny")
+        let folder = result.folder.appendingPathComponent("tiny/seed-0")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("best.safetensors.zst").path))
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("predictions.h5").path))
         let curves = try String(contentsOf: folder.appendingPathComponent("curves.csv"), encoding: .utf8)

@@ -9,7 +9,7 @@ import Testing
     static func resultsFolder(_ label: String, seed: UInt64 = 0) throws -> URL {
         let data = try TestData.synthetic(label)
         var options = RunFilesTests.options(data, results: try TestData.temporaryDirectory("\(label)-results"), epochs: 2)
-        options.seed = seed
+        options.seeds = [seed]
         return try BenchSession.run(options, stop: StopRequest(), progress: ProgressReporter(quiet: true)).folder
     }
 
@@ -47,7 +47,7 @@ import Testing
         let file = try TestData.temporaryDirectory("thresholds").appendingPathComponent("ci-thresholds.json")
         try failing.encoded().write(to: file)
         let read = try ThresholdFile.read(file)
-        #expect(ThresholdCheck.check(try Summary.load(resultsFolder: folder.appendingPathComponent("tiny")), against: read).count == 3)
+        #expect(ThresholdCheck.check(try Summary.load(resultsFolder: folder.appendingPathComponent("tiny/seed-0")), against: read).count == 3)
     }
 
     /// The `bench` executable built beside this test bundle (swift test builds every product).
@@ -101,16 +101,18 @@ import Testing
     }
 
     @Test func derivedLimitsFollowTheStatedRule() throws {
-        func summary(rho: Double, mse: Double, fps: Double) throws -> Summary {
+        func summary(rho: Double, mse: Double, fps: Double, seed: UInt64) throws -> Summary {
             var s = try Summary.load(resultsFolder: Self.cachedFolder)
+            s.rows[0].seed = seed
+            s.rows[0].runId = "run-of-seed-\(seed)"
             s.rows[0].spearmanRho = MetricSummary([rho])
             s.rows[0].kendallTau = MetricSummary([rho * 0.7])
             s.rows[0].testMse = mse
             s.rows[0].trainFramesPerSecond = fps
             return s
         }
-        let seeds = [("s1", try summary(rho: 0.40, mse: 0.050, fps: 1000)), ("s2", try summary(rho: 0.42, mse: 0.052, fps: 1200)),
-                     ("s3", try summary(rho: 0.41, mse: 0.051, fps: 900))]
+        let seeds = [("s1", try summary(rho: 0.40, mse: 0.050, fps: 1000, seed: 1)), ("s2", try summary(rho: 0.42, mse: 0.052, fps: 1200, seed: 2)),
+                     ("s3", try summary(rho: 0.41, mse: 0.051, fps: 900, seed: 3))]
         let derived = try ThresholdCheck.derive(from: seeds)
         let limits = try #require(derived.models["tiny"])
         // rho: std 0.01 -> 3 std = 0.03 < margin 0.05, so floor = 0.40 - 0.05.
@@ -124,6 +126,10 @@ import Testing
         // Every seed's own results pass the derived limits.
         for (_, s) in seeds { #expect(ThresholdCheck.check(s, against: derived).isEmpty) }
         #expect(throws: HarnessError.self) { try ThresholdCheck.derive(from: [seeds[0]]) }
+        // The same run three times is one seed, not three.
+        let once = seeds[0].1
+        let error = #expect(throws: HarnessError.self) { try ThresholdCheck.derive(from: [("a", once), ("b", once), ("c", once)]) }
+        #expect("\(error!)".contains("appears twice (a and b): thresholds need distinct seeds"))
     }
 
     /// One finished results folder shared by the tests that only read it (created once, thread-safely).

@@ -31,8 +31,8 @@ public struct ComparisonStatistics: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case bootstrapReplicates = "bootstrap_replicates"
-        case resamplingSeed = "resampling_seed"
+        case bootstrapReplicates
+        case resamplingSeed
         case models, pairs, references
     }
 }

@@ -106,7 +106,7 @@ public struct ModelStatistics: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case model, variant, size, metric, runs, seeds, mean
-        case sdSeeds = "sd_seeds"
+        case sdSeeds
         case min, max, ci95
     }
 

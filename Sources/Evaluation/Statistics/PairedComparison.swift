@@ -160,12 +160,12 @@ public struct PairComparison: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case metric, a, b, videos, skipped
-        case meanDifference = "mean_difference"
+        case meanDifference
         case ci95
-        case pValue = "p_value"
-        case pHolm = "p_holm"
+        case pValue
+        case pHolm
         case verdict
-        case seedAgreement = "seed_agreement"
+        case seedAgreement
     }
 
     /// Writes a missing seed agreement as null rather than leaving the key out.

@@ -1,0 +1,61 @@
+import Evaluation
+import Foundation
+import Randomness
+import VideoData
+
+/// A reference predictor's metrics on a run's test videos (statistics.md "Reference points"), stored in
+/// run.json so `bench report` can rebuild the reference rows from run folders alone.
+public struct ReferenceEvaluation: Codable, Sendable, Equatable {
+    /// `random` or `oracle`.
+    public var name: String
+    public var description: String
+    /// Per test video; for `random`, each metric is the mean over the draws that define it.
+    public var videos: [VideoMetrics]
+}
+
+/// The reference rows a run scores beside its model: `random` on every data set, `oracle` (the
+/// generator's noiseless interest) on the synthetic one.
+enum ReferenceScores {
+    /// Seeds the random draws; fixed so every run, model and machine draws the same scores for a video.
+    static let randomSeed: UInt64 = 0x5EED_0F_2A_4D_0E
+
+    static func evaluate(_ videos: [Video], layout: DatasetLayout, source: DataSource) throws -> [ReferenceEvaluation] {
+        var references = [ReferenceEvaluation(
+            name: "random",
+            description: "uniform random frame scores, mean over \(randomReferenceDraws) seeded draws per video",
+            videos: videos.map { random($0, layout: layout) })]
+        if source.synthetic {
+            let directory = source.dataFile.deletingLastPathComponent()
+            let oracle = try videos.map { video -> VideoMetrics in
+                let interest = try SyntheticMRHiSum.interest(of: video.key, in: directory)
+                return evaluateVideo(Evaluator.evaluationInput(video: video, prediction: interest, layout: layout))
+            }
+            references.append(ReferenceEvaluation(name: "oracle", description: "the synthetic generator's stored noiseless interest",
+                                                  videos: oracle))
+        }
+        return references
+    }
+
+    /// One video's metrics averaged over the random draws (a metric's mean over the draws that define it).
+    static func random(_ video: Video, layout: DatasetLayout) -> VideoMetrics {
+        let seed = SplitMix64.derive(randomSeed, stableHash(video.key))
+        var sums = [Double](repeating: 0, count: 6), counts = [Int](repeating: 0, count: 6)
+        for draw in 0..<randomReferenceDraws {
+            let scores = uniformRandomScores(frames: video.length, seed: seed, draw: draw)
+            let m = evaluateVideo(Evaluator.evaluationInput(video: video, prediction: scores, layout: layout))
+            for (i, value) in [m.mse, m.kendallTau, m.spearmanRho, m.f1, m.map50, m.map15].enumerated() {
+                if let value { sums[i] += value; counts[i] += 1 }
+            }
+        }
+        func mean(_ i: Int) -> Double? { counts[i] > 0 ? sums[i] / Double(counts[i]) : nil }
+        return VideoMetrics(name: video.key, frames: video.length, mse: mean(0)!, kendallTau: mean(1), spearmanRho: mean(2),
+                            f1: mean(3), map50: mean(4), map15: mean(5))
+    }
+
+    /// FNV-1a of the key: a seed that identifies the video, the same in every process.
+    static func stableHash(_ key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+}
