@@ -43,6 +43,9 @@ struct VideoSAGEPaperTests {
         #expect(try VideoSAGEPaper(spec: Self.spec()).parameterCount == 922_499)
         #expect(try VideoSAGEPaper(spec: Self.spec(["config": "tvsum"])).parameterCount == 922_499)
         #expect(try VideoSAGEPaper(spec: Self.spec(["config": "summe"])).parameterCount == 348_291)
+        // --size small (c1, c2 / 4), counted by the PyTorch reference's SPELL(1024, 64, 32) and (1024, 32, 64).
+        #expect(try VideoSAGEPaper(spec: Self.spec(size: .small)).parameterCount == 107_747)
+        #expect(try VideoSAGEPaper(spec: Self.spec(["config": "summe"], size: .small)).parameterCount == 47_139)
     }
 
     @Test func stateDictKeysAreTheOfficialOnes() throws {
