@@ -9,12 +9,26 @@ public protocol Module: AnyObject {
     /// Direct sub-modules by local name (e.g. "conv1", "0").
     var children: [(String, any Module)] { get }
     var isTraining: Bool { get set }
+    /// Extra state keys that name a tensor already listed under another key, (alias, key), both relative
+    /// to this module: PyTorch writes a module registered under several names once per name (EDSNet's
+    /// shared FC block). Written by `stateDict()`; on load they are optional and must equal their key.
+    var stateAliases: [(alias: String, key: String)] { get }
 }
 
 extension Module {
     public var ownParameters: [(String, Tensor)] { [] }
     public var ownBuffers: [(String, Tensor)] { [] }
     public var children: [(String, any Module)] { [] }
+    public var stateAliases: [(alias: String, key: String)] { [] }
+
+    /// Every alias of this module and those below it, by full key.
+    public func namedStateAliases() -> [(alias: String, key: String)] {
+        var out = stateAliases
+        for (name, child) in children {
+            out += child.namedStateAliases().map { (alias: "\(name).\($0.alias)", key: "\(name).\($0.key)") }
+        }
+        return out
+    }
 
     /// Every trainable tensor by full key, in registration order.
     public func namedParameters() -> [(String, Tensor)] {
@@ -37,8 +51,17 @@ extension Module {
 
     public var parameterCount: Int { parameters().reduce(0) { $0 + $1.count } }
 
-    /// Parameters and buffers by key: what a checkpoint holds.
-    public func stateDict() -> [(String, Tensor)] { namedParameters() + namedBuffers() }
+    /// Parameters and buffers by key, then every alias with its key's tensor: what a checkpoint holds.
+    public func stateDict() -> [(String, Tensor)] {
+        let canonical = namedParameters() + namedBuffers()
+        let aliases = namedStateAliases()
+        if aliases.isEmpty { return canonical }
+        let byKey = Dictionary(canonical, uniquingKeysWith: { first, _ in first })
+        return canonical + aliases.map { alias in
+            guard let tensor = byKey[alias.key] else { fatalError("state alias \(alias.alias) names no key \(alias.key)") }
+            return (alias.alias, tensor)
+        }
+    }
 
     /// Sets train (dropout active, batch statistics) or eval mode on this module and all below it.
     public func setTraining(_ on: Bool) {
@@ -59,12 +82,17 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     public var missing: [String]
     public var unexpected: [String]
     public var misshaped: [String]
+    /// Alias keys whose values differ from the key they repeat.
+    public var conflictingAliases: [String] = []
 
     public var description: String {
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing keys: \(missing.joined(separator: ", "))") }
         if !unexpected.isEmpty { parts.append("unexpected keys: \(unexpected.joined(separator: ", "))") }
         if !misshaped.isEmpty { parts.append("shape mismatches: \(misshaped.joined(separator: "; "))") }
+        if !conflictingAliases.isEmpty {
+            parts.append("aliases that differ from the tensor they repeat: \(conflictingAliases.joined(separator: "; "))")
+        }
         return "cannot load state: " + parts.joined(separator: "; ")
     }
 }
@@ -72,9 +100,11 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
 extension Module {
     /// Copies values into this module's parameters and buffers from (shape, values) pairs by key.
     /// Nothing is written unless every key matches in name and shape. `num_batches_tracked` entries are
-    /// accepted and ignored (this core does not use them).
+    /// accepted and ignored (this core does not use them). Alias keys (`stateAliases`) may be present or
+    /// not; where present they must hold exactly their key's values.
     public func loadState(_ entries: [String: (shape: [Int], values: [Float])]) throws {
-        let own = stateDict()
+        let own = namedParameters() + namedBuffers()
+        let aliases = namedStateAliases()
         let ownKeys = Set(own.map(\.0))
         var error = StateDictError(missing: [], unexpected: [], misshaped: [])
         for (key, tensor) in own {
@@ -83,10 +113,21 @@ extension Module {
                 error.misshaped.append("\(key): file \(entry.shape), model \(tensor.shape)")
             }
         }
-        for key in entries.keys.sorted() where !ownKeys.contains(key) && !key.hasSuffix("num_batches_tracked") {
+        let aliasKeys = Set(aliases.map(\.alias))
+        for key in entries.keys.sorted() where !ownKeys.contains(key) && !aliasKeys.contains(key)
+            && !key.hasSuffix("num_batches_tracked") {
             error.unexpected.append(key)
         }
-        guard error.missing.isEmpty && error.unexpected.isEmpty && error.misshaped.isEmpty else { throw error }
+        for (alias, key) in aliases {
+            guard let copy = entries[alias], let original = entries[key] else { continue }
+            if copy.shape != original.shape || copy.values != original.values {
+                let difference = copy.values.count == original.values.count
+                    ? zip(copy.values, original.values).map { Swift.abs($0 - $1) }.max() ?? 0 : .infinity
+                error.conflictingAliases.append("\(alias) != \(key) (largest difference \(difference))")
+            }
+        }
+        guard error.missing.isEmpty && error.unexpected.isEmpty && error.misshaped.isEmpty
+            && error.conflictingAliases.isEmpty else { throw error }
         for (key, tensor) in own { tensor.assign(entries[key]!.values) }
     }
 }
