@@ -191,7 +191,7 @@ public enum SpeedBenchmark {
                      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in results {
             func pct(_ p: SpeedPhase) -> String { String(format: "%.2f (%.1f%%)", p.achievedGflops, p.fractionOfSgemmPeak * 100) }
-            lines.append("| \(r.model) | \(r.size) | \(r.batch) x \(r.frames) | \(r.threads) | "
+            lines.append("| \(r.model)\(r.variant == "report" ? "" : " (\(r.variant))") | \(r.size) | \(r.batch) x \(r.frames) | \(r.threads) | "
                          + String(format: "%.1f, %.1f", r.train.timing.medianMs, r.train.timing.iqrMs) + " | "
                          + String(format: "%.0f", r.train.framesPerSecond) + " | \(pct(r.train)) | "
                          + String(format: "%.1f%% (%.0f)", r.trainPairedSgemm.medianFractionOfSgemm * 100,

@@ -128,10 +128,11 @@ public struct ModelRegistry: Sendable {
         try entry(name).variant(variant)
     }
 
-    /// A variant's published schedule with its default options, for data at `dataPath`.
-    public func publishedSchedule(_ name: String, _ variant: ModelVariant, dataPath: String = "") throws -> TrainingSchedule {
+    /// A variant's published schedule for `options` (defaults filled in) and data at `dataPath`.
+    public func publishedSchedule(_ name: String, _ variant: ModelVariant, options: [String: String] = [:],
+                                  dataPath: String = "") throws -> TrainingSchedule {
         let v = try self.variant(name, variant)
-        return v.schedule(ScheduleContext(options: try v.resolveOptions([:], model: name), dataPath: dataPath))
+        return v.schedule(ScheduleContext(options: try v.resolveOptions(options, model: name), dataPath: dataPath))
     }
 
     /// Builds the model a spec describes, its options checked and completed with their defaults.
@@ -148,8 +149,8 @@ public struct ModelRegistry: Sendable {
             return try ModelRegistry([
                 LoGoNet.entry,
                 ModelEntry(name: "csta", summary: "CNN attention over the frame-feature image", variants: [CSTA.reportVariant]),
-                ModelEntry(name: "videosage", summary: "temporal graph network over the frames", variants: [VideoSAGE.reportVariant]),
-                ModelEntry(name: "edsnet", summary: "efficient token-mixing summariser", variants: [EDSNet.reportVariant]),
+                ModelEntry(name: "videosage", summary: "temporal graph network over the frames", variants: [VideoSAGE.reportVariant, VideoSAGEPaper.variant]),
+                ModelEntry(name: "edsnet", summary: "efficient token-mixing summariser", variants: [EDSNet.reportVariant, EDSNetPaper.variant]),
             ])
         } catch {
             fatalError("the model registry is inconsistent: \(error)")

@@ -46,6 +46,23 @@ struct ScheduleTableTests {
         for e in [0, 1, 150, 299] { #expect(s.learningRate(epoch: e) == 5e-5) }
     }
 
+    @Test func paperSchedules() throws {
+        let registry = ModelRegistry.standard
+        let tvsum = try registry.publishedSchedule("videosage", .paper)
+        let summe = try registry.publishedSchedule("videosage", .paper, options: ["config": "summe"])
+        #expect(tvsum.batchSize == 1 && tvsum.epochs == 50 && tvsum.peakLearningRate == 0.02 && tvsum.weightDecay == 1e-4)
+        #expect(summe.batchSize == 1 && summe.epochs == 40 && summe.peakLearningRate == 1e-3 && summe.weightDecay == 3e-3)
+        #expect(tvsum.optimizer == .adam && tvsum.gradientClip == nil)
+        // CosineAnnealingLR, T_max 5: lr at e is (1 + cos(pi e / 5)) / 2 x lr, oscillating past T_max.
+        for e in 0..<12 {
+            #expect(abs(tvsum.learningRate(epoch: e) - 0.02 * (1 + cos(Double.pi * Double(e) / 5)) / 2) < 1e-15)
+        }
+        #expect(tvsum.loss == .bceWithLogits)
+        let edsnet = try registry.publishedSchedule("edsnet", .paper)
+        #expect(edsnet.loss == .anchorClassificationLocation && edsnet.batchSize == 1 && edsnet.epochs == 300)
+        #expect(edsnet.peakLearningRate == 5e-5 && edsnet.weightDecay == 1e-5 && edsnet.learningRate(epoch: 299) == 5e-5)
+    }
+
     /// LoGoNet's own publication is the report, so its paper variant trains the same schedule.
     @Test func logonetPaperIsTheReport() throws {
         let paper = try ModelRegistry.standard.publishedSchedule("logonet", .paper)

@@ -59,7 +59,7 @@ public struct EDSNetPaperConfig: Codable, Equatable, Sendable {
     /// the heads, landmarks, kernel, FC depth and the anchor scales stay as published.
     public static func from(_ spec: ModelSpec) throws -> EDSNetPaperConfig {
         let unknown = Set(spec.options.keys).subtracting(optionKeys)
-        if !unknown.isEmpty { throw ModelError.unknownOptions(model: spec.name, options: unknown.sorted()) }
+        if !unknown.isEmpty { throw ModelError.unknownOptions(model: spec.name, options: unknown.sorted(), known: optionKeys.sorted()) }
         var config = EDSNetPaperConfig(inputDim: spec.inputDim, dropout: spec.dropout)
         if let raw = spec.options["mixer"] {
             guard let mixer = Mixer(rawValue: raw.lowercased()) else {
