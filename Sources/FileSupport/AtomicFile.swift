@@ -93,6 +93,27 @@ public enum AtomicFile {
         syncFolder(of: destination)
     }
 
+    /// Creates a folder and any missing parents (an existing folder is fine). Errors are `FileWriteError`s
+    /// in plain words ("No space left on device"), not Foundation's error domains and codes.
+    public static func createFolder(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { return }
+            throw FileWriteError(path: url.path, reason: "it exists and is not a folder")
+        }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path && !parent.path.isEmpty { try createFolder(parent) }
+        if mkdir(url.path, 0o755) != 0 && errno != EEXIST { throw failure(url, "creating the folder") }
+    }
+
+    /// Creates `url` as a new folder; false when something of that name already exists (the caller picks
+    /// another name), a `FileWriteError` for any other failure.
+    public static func createNewFolder(_ url: URL) throws -> Bool {
+        if mkdir(url.path, 0o755) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw failure(url, "creating the folder")
+    }
+
     private static func failure(_ url: URL, _ action: String, _ code: Int32 = errno) -> FileWriteError {
         FileWriteError(path: url.path, reason: "\(action): \(String(cString: strerror(code)))")
     }

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import Models
 import TensorCore
@@ -81,6 +82,7 @@ public enum BenchSession {
         let data = try PreparedData.open(source, expectedFeatureWidth: nil)
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
                      + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
+        for warning in data.warnings { progress.log("WARNING: " + warning) }
         Threading.setCount(options.threads)
         if let warning = MachineInfo.blasWarning { progress.log("WARNING: " + warning) }
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
@@ -93,7 +95,7 @@ public enum BenchSession {
         for plan in plans {
             if stop.isRequested { result.interrupted = true; break }
             let modelFolder = options.runFolder(plan, in: folder)
-            try FileManager.default.createDirectory(at: modelFolder, withIntermediateDirectories: true)
+            try AtomicFile.createFolder(modelFolder)
             do {
                 let record = try ModelRun.run(plan, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
                                               stop: stop, progress: progress)

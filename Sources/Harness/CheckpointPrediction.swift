@@ -26,7 +26,9 @@ public enum CheckpointPrediction {
     /// The model a checkpoint holds: rebuilt from its recorded identity (model, variant, size, input width,
     /// options), or, for an export that records none, from `choice` (name required; report and paper
     /// width by default). A choice that contradicts the record is an error naming both.
-    public static func model(for checkpoint: URL, choice: ModelChoice, inputDim: Int, registry: ModelRegistry = .standard) throws
+    /// `warn` receives one line per legitimate oddity of the file (float64 or float16 tensors).
+    public static func model(for checkpoint: URL, choice: ModelChoice, inputDim: Int, registry: ModelRegistry = .standard,
+                             warn: (String) -> Void = { _ in }) throws
         -> (model: any SummaryModel, identity: CheckpointIdentity) {
         let file = checkpoint.path
         guard FileManager.default.fileExists(atPath: file) else { throw HarnessError.invalidArgument("\(file): no such checkpoint file") }
@@ -58,7 +60,7 @@ public enum CheckpointPrediction {
             throw HarnessError.invalidArgument("\(file): the model takes \(identity.inputDim) features per frame, the data has \(inputDim)")
         }
         let model = try identity.makeModel(registry: registry)
-        do { _ = try model.loadCheckpoint(from: checkpoint) } catch {
+        do { _ = try model.loadCheckpoint(from: checkpoint, expectedModel: identity.model, warn: warn) } catch {
             throw HarnessError.invalidArgument("\(file): cannot load into \(identity.model): \(error)")
         }
         return (model, identity)

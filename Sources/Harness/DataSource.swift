@@ -58,6 +58,9 @@ public struct PreparedData {
     public let source: DataSource
     public let dataset: any VideoDataset
     public let info: DataInfo
+    /// What the check found legitimate but unusual (one line per kind, naming the file and videos);
+    /// printed before training and recorded in run.json.
+    public let warnings: [String]
 
     /// Small sets are kept in memory after the check (the default synthetic set is a few tens of MB);
     /// larger ones are read again on demand.
@@ -69,22 +72,27 @@ public struct PreparedData {
         let split = opened.split
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: source.dataFile.path) }
         guard !split.test.isEmpty else { throw HarnessError.emptySplit(part: "test", dataset: source.dataFile.path) }
+        // The split rule `bench data inspect` applies too.
+        try split.checkUsable(layout: opened.layout, file: source.splitFile.path)
         var totalRows = 0
         for key in split.allKeys { totalRows += try opened.length(of: key) }
         let keep = totalRows * opened.featureWidth * 4 <= cacheLimitBytes
         let dataset: any VideoDataset = keep ? CachedVideoDataset(opened) : opened
         var trainFrames = 0
+        var found: [DataWarning] = []
         let train = Set(split.train)
         for key in split.allKeys {
             let video = try dataset.video(key)
             if train.contains(key) { trainFrames += video.length }
+            found += video.warnings
         }
         let (hash, method) = try ContentHash.of(source.dataFile)
         let info = DataInfo(path: source.dataFile.path, splitPath: source.splitFile.path, splitIndex: source.splitIndex,
                             layout: opened.layout.rawValue, synthetic: source.synthetic, contentHash: hash, hashMethod: method,
                             featureWidth: opened.featureWidth, trainVideos: split.train.count, valVideos: split.val.count,
                             testVideos: split.test.count, trainFrames: trainFrames)
-        return PreparedData(source: source, dataset: dataset, info: info)
+        return PreparedData(source: source, dataset: dataset, info: info,
+                            warnings: DataWarning.lines(found, file: source.dataFile.path))
     }
 }
 

@@ -1,3 +1,4 @@
+import FileSupport
 import Evaluation
 import Foundation
 import Models
@@ -57,8 +58,12 @@ public struct Evaluator {
     /// All metrics of evaluation.md for `keys`.
     public func evaluate(_ model: any SummaryModel, keys: [String]) throws -> EvaluatedSplit {
         let result = try predict(model, keys: keys)
+        // F1 of a split is over all its videos or not at all: a mean over the videos that happen to carry a
+        // gt_summary would silently change with the data, so one missing summary makes F1 unavailable
+        // (null, every video counted as skipped; the data check recorded a warning saying so).
+        let everySummary = result.videos.allSatisfy { $0.gtSummary != nil }
         let inputs = zip(result.videos, result.predictions).map { video, prediction in
-            Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout)
+            Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout, withSummary: everySummary)
         }
         return EvaluatedSplit(evaluation: try SplitEvaluation(evaluating: inputs), videos: result.videos,
                               predictions: result.predictions, seconds: result.seconds, frames: result.frames)
@@ -66,12 +71,13 @@ public struct Evaluator {
 
     /// MR.HiSum videos carry shots and a keyshot summary in feature-row units, so they get F1; eccv16
     /// shots are in original frames (F1 there needs the user summaries), so those get none.
-    static func evaluationInput<P: BinaryFloatingPoint>(video: Video, prediction: [P], layout: DatasetLayout) -> VideoEvaluationInput {
+    static func evaluationInput<P: BinaryFloatingPoint>(video: Video, prediction: [P], layout: DatasetLayout,
+                                                        withSummary: Bool = true) -> VideoEvaluationInput {
         guard layout == .mrHiSum else {
             return VideoEvaluationInput(name: video.key, prediction: prediction, gtscore: video.gtscore, shots: [])
         }
         return VideoEvaluationInput(name: video.key, prediction: prediction, gtscore: video.gtscore, shots: video.changePoints,
-                                    gtSummary: video.gtSummary.map { $0.map(Double.init) })
+                                    gtSummary: withSummary ? video.gtSummary.map { $0.map(Double.init) } : nil)
     }
 
     /// Writes `predictions.h5` for evaluated videos (a new file; never replaces one).
@@ -82,6 +88,14 @@ public struct Evaluator {
                 try writer.write(key: video.key, pred: prediction, gtscore: video.gtscore)
             }
             try writer.commit()
+        } catch let error as DataError {
+            writer.abandon()
+            // The HDF5 library's error stack (a full disk included) is its own words; say what failed first.
+            if case .hdf5(let hdf5) = error {
+                throw FileWriteError(path: url.path, reason: "the HDF5 library failed to \(hdf5.operation) (disk full or not writable?): "
+                                     + (hdf5.stack.last ?? "no detail"))
+            }
+            throw error
         } catch {
             writer.abandon()
             throw error

@@ -27,8 +27,8 @@ public enum ModelRun {
         for line in schedule.lines { progress.log("  " + line) }
         for o in plan.overrides { progress.log("  OVERRIDE \(o.name): \(o.published) -> \(o.used)") }
 
-        let files = RunFiles(folder: folder, startedAt: startedAt, record: RunRecord(
-            status: .running, stoppedAt: nil, message: nil, runId: runId, started: ISO8601DateFormatter().string(from: startedAt),
+        let files = try RunFiles(folder: folder, startedAt: startedAt, record: RunRecord(
+            status: .running, stoppedAt: nil, message: nil, warnings: data.warnings, runId: runId, started: ISO8601DateFormatter().string(from: startedAt),
             finished: nil, wallSeconds: nil,
             model: ModelInfo(name: plan.model, variant: plan.variant.rawValue, size: plan.size.rawValue,
                              parameters: model.parameterCount, configuration: model.configuration, options: plan.options),
@@ -37,13 +37,14 @@ public enum ModelRun {
             seed: plan.seed, threads: plan.threads, epochs: [], chosenEpoch: nil, selectionRule: "", test: nil,
             skippedNonFiniteSteps: 0, performance: nil, machine: MachineInfo.current(threads: plan.threads),
             files: ["curves": curvesFileName]))
-        try files.save()
         do {
+            try files.save()
             return try train(model, plan: plan, data: data, runId: runId, sgemmPeakGflops: sgemmPeakGflops, stop: stop,
                              progress: progress, files: files)
         } catch {
-            // Whatever failed (training, testing, a full disk), the record says so; if even that cannot
-            // be written, the original error is the one reported.
+            // Whatever failed (training, testing, writing predictions, a full disk), the record says so: the
+            // space reserved when the run started is released for it first if the disk is full. If even
+            // that cannot be written, the original error is the one reported.
             try? files.finish(.failed, "\(error)")
             throw error
         }
@@ -111,15 +112,28 @@ public enum ModelRun {
 }
 
 /// A run's run.json and curves.csv, rewritten together whenever the record changes.
+///
+/// A full disk must not leave run.json saying `running`: when the run starts, a hidden reserve file of
+/// `reserveBytes` is written (really allocated, not sparse) beside run.json; the final record is written
+/// after removing it if the first attempt fails, so the space the final record needs is there. The
+/// reserve is removed however the run ends (only SIGKILL can leave it behind).
 final class RunFiles {
+    static let reserveFileName = ".run.json.reserve"
+    /// Well above a final record with hundreds of epochs (about 400 bytes each in run.json and curves.csv).
+    static let reserveBytes = 1 << 20
+
     let folder: URL
     let startedAt: Date
     var record: RunRecord
+    private var reserve: URL?
 
-    init(folder: URL, startedAt: Date, record: RunRecord) {
+    init(folder: URL, startedAt: Date, record: RunRecord) throws {
         self.folder = folder
         self.startedAt = startedAt
         self.record = record
+        let reserve = folder.appendingPathComponent(Self.reserveFileName)
+        try AtomicFile.write(Data(count: Self.reserveBytes), to: reserve)
+        self.reserve = reserve
     }
 
     func save() throws {
@@ -132,6 +146,20 @@ final class RunFiles {
         record.message = message
         record.finished = ISO8601DateFormatter().string(from: Date())
         record.wallSeconds = Date().timeIntervalSince(startedAt)
-        try save()
+        defer { releaseReserve() }
+        do {
+            try save()
+        } catch {
+            guard reserve != nil else { throw error }
+            releaseReserve()
+            try save()
+        }
     }
+
+    private func releaseReserve() {
+        if let reserve { unlink(reserve.path) }
+        reserve = nil
+    }
+
+    deinit { releaseReserve() }
 }

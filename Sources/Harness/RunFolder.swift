@@ -7,7 +7,7 @@ public enum RunFolder {
     /// Creating the folder with `withIntermediateDirectories: false` fails if it exists, so two runs
     /// started in the same second cannot share one.
     public static func create(in root: URL, what: String, date: Date = Date()) throws -> (id: String, url: URL) {
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try AtomicFile.createFolder(root)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
@@ -16,12 +16,7 @@ public enum RunFolder {
         for attempt in 1...1000 {
             let id = attempt == 1 ? base : "\(base)-\(attempt)"
             let url = root.appendingPathComponent(id)
-            do {
-                try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-                return (id, url)
-            } catch where FileManager.default.fileExists(atPath: url.path) {
-                continue
-            }
+            if try AtomicFile.createNewFolder(url) { return (id, url) }
         }
         throw HarnessError.invalidArgument("\(root.path): could not find a free run folder name for \(base)")
     }

@@ -42,7 +42,7 @@ public struct RunPlan: Sendable {
 
     /// Resolves a request against a registry for data at `dataPath` (which picks data-dependent schedules).
     public static func resolve(_ request: Request, dataPath: String, registry: ModelRegistry = .standard) throws -> RunPlan {
-        guard request.threads >= 1 else { throw HarnessError.invalidArgument("--threads must be at least 1, got \(request.threads)") }
+        try ThreadLimit.check(request.threads)
         let entry = try registry.variant(request.model, request.variant)
         let options = try entry.resolveOptions(request.options, model: request.model)
         let published = entry.schedule(ScheduleContext(options: options, dataPath: dataPath))
@@ -64,10 +64,27 @@ public struct RunPlan: Sendable {
 
     /// Builds the model; its contract must be the one its registry entry declared.
     public func makeModel(inputDim: Int) throws -> any SummaryModel {
+        // A zero or negative width would reach a reshape deep inside the model and trap.
+        guard inputDim >= 1 else { throw HarnessError.invalidArgument("the input width must be at least 1, got \(inputDim)") }
         let model = try entry.make(spec(inputDim: inputDim))
         guard model.contract == entry.contract else {
             throw ModelError.inconsistentEntry(model: self.model, problem: "the built model's training contract differs from its registry entry's")
         }
         return model
+    }
+}
+
+/// The sane range of `--threads`: 1 to 4 x this machine's cores (at most 256). More threads than that
+/// only contend for the cores, and each OpenBLAS thread takes its own buffers; the results depend on the
+/// thread count, so a mistyped count would also make a run irreproducible for no gain.
+public enum ThreadLimit {
+    public static var maximum: Int { min(256, max(1, 4 * ProcessInfo.processInfo.activeProcessorCount)) }
+
+    public static func check(_ threads: Int, option: String = "--threads") throws {
+        guard threads >= 1 else { throw HarnessError.invalidArgument("\(option) must be at least 1, got \(threads)") }
+        guard threads <= maximum else {
+            throw HarnessError.invalidArgument("\(option) \(threads) is more than \(maximum) (4 x this machine's "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores, at most 256): more threads only contend for the cores")
+        }
     }
 }

@@ -13,6 +13,10 @@ public struct RunRecord: Codable, Sendable {
     public var status: RunStatus
     public var stoppedAt: StopPoint?
     public var message: String?
+    /// One-line warnings about legitimate but unusual input (float64 features, gtscore outside [0, 1], F1
+    /// unavailable for want of gt_summary), as printed before training. Absent in records written before
+    /// warnings were recorded, hence optional; new records always carry the list, empty or not.
+    public var warnings: [String]?
     public var runId: String
     public var started: String
     public var finished: String?

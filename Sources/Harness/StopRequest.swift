@@ -30,5 +30,13 @@ public enum InterruptHandling {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A blocked signal mask survives exec: a parent that blocks SIGTERM or SIGINT (some test runners
+        // and job launchers do) would otherwise leave the run deaf to both, and it would only ever end by
+        // SIGKILL, with run.json saying `running`.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

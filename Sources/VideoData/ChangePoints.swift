@@ -3,8 +3,10 @@ import Evaluation
 enum ChangePoints {
     /// `rows` is the flattened (m, 2) array. With `inclusiveEnds` (eccv16) each end is the shot's last
     /// frame and becomes `end + 1`. Shots must lie in `0..<frameCount`, be non-empty, start in
-    /// increasing order and not overlap. Gaps between shots are allowed (the frames belong to no shot).
-    static func segments(rows: [Int], shape: [Int], inclusiveEnds: Bool, frameCount: Int,
+    /// increasing order and not overlap. With `mustTile` (MR.HiSum) they must also cover the video without
+    /// gaps, from 0 to `frameCount`; without it (eccv16) frames between shots belong to no shot.
+    /// Checked after the order and overlap rules, so a shuffled list is reported as such, not as a gap.
+    static func segments(rows: [Int], shape: [Int], inclusiveEnds: Bool, frameCount: Int, mustTile: Bool,
                          file: String, video: String) throws -> [Shot] {
         guard shape.count == 2, shape[1] == 2, shape[0] >= 1 else {
             throw DataError.badShape(file: file, video: video, dataset: "change_points", shape: shape,
@@ -32,6 +34,20 @@ enum ChangePoints {
                 }
             }
             segments.append(Shot(start: start, end: end))
+        }
+        if mustTile {
+            var covered = 0
+            for (row, shot) in segments.enumerated() {
+                if shot.start != covered {
+                    throw DataError.changePointsGap(file: file, video: video, row: row, from: covered, to: shot.start,
+                                                    frameCount: frameCount)
+                }
+                covered = shot.end
+            }
+            if covered != frameCount {
+                throw DataError.changePointsGap(file: file, video: video, row: segments.count - 1, from: covered, to: frameCount,
+                                                frameCount: frameCount)
+            }
         }
         return segments
     }

@@ -19,6 +19,17 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
     case changePointsNotSorted(file: String, video: String, row: Int, start: Int, end: Int)
     case changePointsOverlap(file: String, video: String, row: Int, start: Int, previousEnd: Int)
     case changePointsOutOfRange(file: String, video: String, row: Int, start: Int, end: Int, frameCount: Int)
+    /// MR.HiSum's shots tile the video; frames `from..<to` belong to no shot (`row` is the shot after the gap,
+    /// or the last one when the gap is at the end).
+    case changePointsGap(file: String, video: String, row: Int, from: Int, to: Int, frameCount: Int)
+    /// `features` stored as integers (e.g. the raw uint8/int8 quantised values): the models need floats.
+    case nonFloatFeatures(file: String, video: String, dtype: String)
+    /// A keyshot summary value other than 0 or 1.
+    case badSummaryValue(file: String, video: String, dataset: String, index: Int, value: Float)
+    /// A data set whose declared extents need more memory than the machine can give one video.
+    case tooLarge(file: String, video: String, dataset: String, shape: [Int], bytes: Double, limit: Int)
+    /// An MR.HiSum split with no validation videos: no epoch can be chosen.
+    case noValidationVideos(file: String)
     /// A key appears in more than one split (or twice in one).
     case duplicateKey(file: String, video: String, splits: [String])
     case badSplitFile(file: String, reason: String)
@@ -57,6 +68,22 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
             return "\(file), video \(video): change point row \(row) starts at \(start), before the previous shot ends at \(previousEnd)"
         case let .changePointsOutOfRange(file, video, row, start, end, frameCount):
             return "\(file), video \(video): change point row \(row) [\(start), \(end)) leaves the range 0..<\(frameCount)"
+        case let .changePointsGap(file, video, row, from, to, frameCount):
+            return "\(file), video \(video): frames \(from)..<\(to) belong to no shot (change point row \(row)); "
+                + "MR.HiSum's shots must tile the video: the first starts at 0, each starts where the previous ends, the last ends at \(frameCount)"
+        case let .nonFloatFeatures(file, video, dtype):
+            return "\(file), video \(video): `features` are stored as \(dtype), not as floats; MR.HiSum features are float32 "
+                + "de-quantised from the uint8 grid as q * 4/255 - 2: de-quantise them before training"
+        case let .badSummaryValue(file, video, dataset, index, value):
+            return "\(file), video \(video): `\(dataset)` holds \(value) at index \(index); a keyshot summary holds only 0 and 1"
+        case let .tooLarge(file, video, dataset, shape, bytes, limit):
+            return "\(file), video \(video): `\(dataset)` declares shape \(shape), \(DataLimits.bytesText(bytes)) in memory, "
+                + "more than the \(DataLimits.bytesText(Double(limit))) one video may take on this machine (half its memory); "
+                + "videos are read one at a time, so each must fit"
+        case let .noValidationVideos(file):
+            return "\(file): the split has no validation videos (\"val_keys\" is missing or empty), so no epoch can be chosen "
+                + "(a run selects its checkpoint by validation Spearman); add a \"val_keys\" list, e.g. by moving some train keys "
+                + "into it (MR.HiSum's canonical split has 2,000)"
         case let .duplicateKey(file, video, splits):
             return "\(file): video \(video) appears in more than one split place (\(splits.joined(separator: ", ")))"
         case let .badSplitFile(file, reason):

@@ -21,6 +21,8 @@ public struct InspectionReport: Sendable, CustomStringConvertible {
     public var meanShotLength: Double
     public var summaryFraction: Double?
     public var metadataRows: Int?
+    /// Legitimate but unusual (one line per kind); they do not make the set invalid.
+    public var warnings: [String] = []
     public var problems: [String]
 
     public var isValid: Bool { problems.isEmpty }
@@ -54,6 +56,7 @@ public struct InspectionReport: Sendable, CustomStringConvertible {
             }
         }
         if let metadataRows { lines.append("metadata.csv: \(metadataRows) rows") }
+        for warning in warnings { lines.append("WARNING: \(warning)") }
         if problems.isEmpty {
             lines.append("problems: none")
         } else {
@@ -77,7 +80,9 @@ public struct InspectionReport: Sendable, CustomStringConvertible {
 }
 
 /// Validates and summarises a data set, one video at a time, collecting every problem instead of
-/// stopping at the first (only a missing or non-HDF5 file stops it).
+/// stopping at the first (only a missing or non-HDF5 file stops it). It holds no rules of its own: each
+/// video goes through the reader a run uses (`VideoDataset.video`) and the split through
+/// `DatasetSplit.checkUsable`, so inspect and `bench model` accept and refuse exactly the same data.
 public enum DatasetInspector {
     /// `splitFile` defaults to `mr_hisum_split.json` beside the data file; without one, every group is
     /// inspected. `metadata.csv` beside the data file is checked when present.
@@ -97,6 +102,8 @@ public enum DatasetInspector {
             do {
                 split = try SplitFile.read(splitURL, index: splitIndex)
                 splitSource = splitURL.lastPathComponent
+                // The same split rule a run applies (PreparedData.open).
+                try split.checkUsable(layout: layout, file: splitURL.path)
             } catch {
                 problems.append("\(error)")
             }
@@ -132,6 +139,7 @@ public enum DatasetInspector {
             : try MRHiSumDataset(file: url, split: noSplit, expectedFeatureWidth: knownWidth)
 
         var lengths: [Int] = []
+        var warnings: [DataWarning] = []
         var ties = 0, tieRuns = 0, tiedFrames = 0, shots = 0, shotFrames = 0
         var selected = 0, summarised = 0
         var low = Float.infinity, high = -Float.infinity
@@ -155,9 +163,7 @@ public enum DatasetInspector {
                 high = max(high, video.gtscore.max()!)
                 shots += video.changePoints.count
                 shotFrames += video.changePoints.reduce(0) { $0 + $1.length }
-                if layout == .mrHiSum, let problem = coverageProblem(video) {
-                    problems.append("\(url.path), video \(key): \(problem)")
-                }
+                warnings += video.warnings
                 if let summary = video.gtSummary {
                     selected += summary.filter { $0 > 0.5 }.count
                     summarised += summary.count
@@ -186,18 +192,6 @@ public enum DatasetInspector {
             shotsPerVideo: lengths.isEmpty ? 0 : Double(shots) / Double(lengths.count),
             meanShotLength: shots > 0 ? Double(shotFrames) / Double(shots) : 0,
             summaryFraction: summarised > 0 ? Double(selected) / Double(summarised) : nil,
-            metadataRows: metadataRows, problems: problems)
-    }
-
-    /// MR.HiSum's shots tile the video: the first starts at 0, each ends where the next starts, the
-    /// last ends at n. Readers accept gaps; the inspector reports them.
-    static func coverageProblem(_ video: Video) -> String? {
-        guard let first = video.changePoints.first, let last = video.changePoints.last else { return nil }
-        if first.start != 0 { return "the first shot starts at \(first.start), not 0" }
-        if last.end != video.length { return "the last shot ends at \(last.end), not at the length \(video.length)" }
-        if let gap = zip(video.changePoints, video.changePoints.dropFirst()).first(where: { $0.end != $1.start }) {
-            return "frames \(gap.0.end)..<\(gap.1.start) belong to no shot"
-        }
-        return nil
+            metadataRows: metadataRows, warnings: DataWarning.lines(warnings, file: url.path), problems: problems)
     }
 }

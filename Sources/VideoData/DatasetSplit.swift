@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// The video keys of each part of a data set. Keys are group names in the h5 file.
@@ -38,6 +39,14 @@ public struct DatasetSplit: Equatable, Sendable {
                 seen[key] = part.rawValue
             }
         }
+    }
+}
+
+extension DatasetSplit {
+    /// What a split must give a run beyond disjoint keys: for MR.HiSum, validation videos (the epoch is
+    /// chosen on them). The eccv16 splits have none by design; their runs use the last epoch.
+    public func checkUsable(layout: DatasetLayout, file: String) throws {
+        if layout == .mrHiSum && val.isEmpty { throw DataError.noValidationVideos(file: file) }
     }
 }
 
@@ -93,7 +102,7 @@ public enum SplitFile {
     public static func writeMRHiSum(_ split: DatasetSplit, to url: URL) throws {
         let object: [String: [String]] = ["train_keys": split.train, "val_keys": split.val, "test_keys": split.test]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        try data.write(to: url)
+        try AtomicFile.write(data, to: url)
     }
 
     /// Some published eccv16 splits write keys as paths (`.../eccv16_dataset_summe_google_pool5.h5/video_1`);

@@ -32,7 +32,9 @@ public final class ECCV16Dataset: VideoDataset {
         let reader = try DataFile.group(key, in: root, file: path)
         let (rows, width) = try reader.featureShape(expectedWidth: featureWidth > 0 ? featureWidth : nil)
         let gtscore = try reader.gtscore(rows: rows)
-        let features = try reader.finiteFloats("features")
+        var warnings: [DataWarning] = []
+        let features = try reader.features(warnings: &warnings)
+        if let warning = reader.gtscoreRangeWarning(gtscore) { warnings.append(warning) }
 
         let frameCountValues = try reader.ints("n_frames")
         guard frameCountValues.count == 1, let frameCount = frameCountValues.first, frameCount >= rows else {
@@ -52,9 +54,9 @@ public final class ECCV16Dataset: VideoDataset {
         }
         let changePoints = try ChangePoints.segments(
             rows: reader.ints("change_points"), shape: reader.shape("change_points"),
-            inclusiveEnds: true, frameCount: frameCount, file: path, video: key)
+            inclusiveEnds: true, frameCount: frameCount, mustTile: false, file: path, video: key)
         let summaryName = ["gtsummary", "gt_summary"].first(where: reader.has)
-        let gtSummary = try summaryName.map { try reader.vector($0, length: rows) }
+        let gtSummary = try summaryName.map { try reader.summary($0, length: rows) }
 
         var userSummaries: [[Float]]?
         if reader.has("user_summary") {
@@ -67,6 +69,6 @@ public final class ECCV16Dataset: VideoDataset {
             userSummaries = (0..<shape[0]).map { Array(flat[($0 * frameCount)..<(($0 + 1) * frameCount)]) }
         }
         return Video(key: key, featureWidth: width, features: features, gtscore: gtscore, changePoints: changePoints,
-                     frameCount: frameCount, picks: picks, gtSummary: gtSummary, userSummaries: userSummaries)
+                     frameCount: frameCount, picks: picks, gtSummary: gtSummary, userSummaries: userSummaries, warnings: warnings)
     }
 }

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// One row of MR.HiSum's `metadata.csv`.
@@ -81,7 +82,7 @@ public enum MetadataFile {
             text += [row.videoID, row.yt8mFile, row.randomID, row.youtubeID, duration, String(row.views),
                      quotedLabels].joined(separator: ",") + "\n"
         }
-        try Data(text.utf8).write(to: url)
+        try AtomicFile.write(Data(text.utf8), to: url)
     }
 
     /// Splits one CSV line; fields may be double-quoted (with `""` for a quote inside).

@@ -18,10 +18,12 @@ public struct Video: Sendable {
     public let gtSummary: [Float]?
     /// Per-user 0/1 summaries over the original frames (eccv16), when present.
     public let userSummaries: [[Float]]?
+    /// What the reader found legitimate but unusual about this video (reported, not refused).
+    public let warnings: [DataWarning]
 
     public init(key: String, featureWidth: Int, features: [Float], gtscore: [Float], changePoints: [Shot],
                 frameCount: Int? = nil, picks: [Int]? = nil, gtSummary: [Float]? = nil,
-                userSummaries: [[Float]]? = nil) {
+                userSummaries: [[Float]]? = nil, warnings: [DataWarning] = []) {
         precondition(features.count == gtscore.count * featureWidth, "features must be length x featureWidth")
         self.key = key
         self.featureWidth = featureWidth
@@ -32,6 +34,7 @@ public struct Video: Sendable {
         self.picks = picks ?? Array(0..<gtscore.count)
         self.gtSummary = gtSummary
         self.userSummaries = userSummaries
+        self.warnings = warnings
     }
 
     /// Number of feature rows (seconds for MR.HiSum).

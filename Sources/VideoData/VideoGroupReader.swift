@@ -19,9 +19,19 @@ struct VideoGroupReader {
         return try wrap { try set.shape() }
     }
 
+    /// Refuses a data set whose declared extents need more memory than one video may take, before the
+    /// read allocates it (`elementBytes`: the width of the type it is read into).
+    func checkFits(_ name: String, shape: [Int], elementBytes: Int) throws {
+        let bytes = DataLimits.bytes(shape, elementBytes: elementBytes)
+        if bytes > Double(DataLimits.videoBytes) {
+            throw DataError.tooLarge(file: file, video: video, dataset: name, shape: shape, bytes: bytes, limit: DataLimits.videoBytes)
+        }
+    }
+
     /// Reads a numeric data set as Float and checks every value is finite.
     func finiteFloats(_ name: String) throws -> [Float] {
         let set = try dataset(name)
+        try checkFits(name, shape: try wrap { try set.shape() }, elementBytes: MemoryLayout<Float>.size)
         let values = try wrap { try set.readFloats() }
         if let index = values.firstIndex(where: { !$0.isFinite }) {
             throw DataError.nonFinite(file: file, video: video, dataset: name, index: index, value: values[index])
@@ -31,6 +41,7 @@ struct VideoGroupReader {
 
     func ints(_ name: String) throws -> [Int] {
         let set = try dataset(name)
+        try checkFits(name, shape: try wrap { try set.shape() }, elementBytes: MemoryLayout<Int64>.size)
         return try wrap { try set.readInts() }
     }
 
@@ -51,7 +62,39 @@ struct VideoGroupReader {
             throw DataError.featureWidthMismatch(file: file, video: video, width: shape[1], expected: expectedWidth)
         }
         if shape[0] == 0 { throw DataError.emptyVideo(file: file, video: video) }
+        // Checked here, from the shape alone, so that `length(of:)` refuses a gigantic video up front.
+        try checkFits("features", shape: shape, elementBytes: MemoryLayout<Float>.size)
         return (shape[0], shape[1])
+    }
+
+    /// Reads `features` (shape already checked by `featureShape`): stored integers are refused (raw
+    /// quantised values would train silently on the wrong scale); float16 and float64 are legitimate and
+    /// read as float32, with a warning.
+    func features(warnings: inout [DataWarning]) throws -> [Float] {
+        let set = try dataset("features")
+        let type = try wrap { try set.elementTypeName() }
+        guard type.hasPrefix("float") else { throw DataError.nonFloatFeatures(file: file, video: video, dtype: type) }
+        if type != "float32" {
+            warnings.append(DataWarning(kind: "`features` stored as \(type) (read as float32)", video: video))
+        }
+        return try finiteFloats("features")
+    }
+
+    /// Reads a keyshot summary (`gt_summary` / `gtsummary`) of `length` values, each 0 or 1.
+    func summary(_ name: String, length: Int) throws -> [Float] {
+        let values = try vector(name, length: length)
+        if let index = values.firstIndex(where: { $0 != 0 && $0 != 1 }) {
+            throw DataError.badSummaryValue(file: file, video: video, dataset: name, index: index, value: values[index])
+        }
+        return values
+    }
+
+    /// gtscore is normalised to [0, 1] in MR.HiSum; other ranges are legitimate for other sources but
+    /// make MSE incomparable, so they are reported.
+    func gtscoreRangeWarning(_ gtscore: [Float]) -> DataWarning? {
+        guard let low = gtscore.min(), let high = gtscore.max(), low < 0 || high > 1 else { return nil }
+        return DataWarning(kind: "`gtscore` outside [0, 1] (MSE is not comparable with MR.HiSum results)", video: video,
+                           detail: "range [\(low), \(high)]")
     }
 
     /// Reads `gtscore` and checks it has one value per feature row.

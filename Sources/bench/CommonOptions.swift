@@ -15,11 +15,15 @@ struct DataOptions: ParsableArguments {
     @Option(help: "The split JSON (default: mr_hisum_split.json beside --data).")
     var split: String?
 
-    @Option(help: "Which split of a 5-split eccv16 split file (from 0).")
+    @Option(parsing: .unconditional, help: "Which split of a 5-split eccv16 split file (from 0).")
     var splitIndex: Int = 0
 
     @Option(help: "Seed of the synthetic set used when --data is not given.")
     var syntheticSeed: UInt64 = SyntheticConfig.default.seed
+
+    func validate() throws {
+        try NumericOption.atLeast(splitIndex, 0, "--split-index")
+    }
 
     func source(progress: ProgressReporter) throws -> DataSource {
         if let data { return DataSource.user(data: data, split: split, splitIndex: splitIndex) }
@@ -60,7 +64,7 @@ struct RunOptions: ParsableArguments {
         return values
     }
 
-    @Option(help: "Threads for matrix products and parallel loops (default: this machine's cores). A run is reproducible for the same seed and thread count.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products and parallel loops (default: this machine's cores). A run is reproducible for the same seed and thread count.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Results root; each run makes a new folder in it.")
@@ -71,30 +75,61 @@ struct RunOptions: ParsableArguments {
 
     @Flag(help: "Only errors on stderr.")
     var quiet = false
+
+    func validate() throws {
+        try ThreadLimit.check(threads)
+    }
+}
+
+/// Numeric options are parsed unconditionally (`--epochs -1` reads -1 as the value, not as a flag) and
+/// then checked here, so the message names the option and the rule instead of "Missing value". The
+/// errors are the harness's own (exit status 1, like every other refused input), not ArgumentParser's
+/// usage errors (status 64).
+enum NumericOption {
+    static func atLeast(_ value: Int?, _ minimum: Int, _ option: String) throws {
+        if let value, value < minimum { throw HarnessError.invalidArgument("\(option) must be at least \(minimum), got \(value)") }
+    }
+
+    static func finite(_ value: Double?, _ option: String, _ rule: String, _ valid: (Double) -> Bool) throws {
+        guard let value else { return }
+        guard value.isFinite else { throw HarnessError.invalidArgument("\(option) must be a finite number, got \(value)") }
+        guard valid(value) else { throw HarnessError.invalidArgument("\(option) must be \(rule), got \(value)") }
+    }
 }
 
 /// Overrides of published schedule values; each one is recorded in run.json as an override.
 struct ScheduleOverrideOptions: ParsableArguments {
-    @Option(help: "Override the number of epochs (recorded as an override).")
+    @Option(parsing: .unconditional, help: "Override the number of epochs (recorded as an override).")
     var epochs: Int?
-    @Option(help: "Override the batch size in videos.")
+    @Option(parsing: .unconditional, help: "Override the batch size in videos.")
     var batchSize: Int?
-    @Option(help: "Override gradient accumulation steps.")
+    @Option(parsing: .unconditional, help: "Override gradient accumulation steps.")
     var gradientAccumulation: Int?
-    @Option(help: "Override the peak learning rate.")
+    @Option(parsing: .unconditional, help: "Override the peak learning rate.")
     var lr: Double?
-    @Option(help: "Override the weight decay.")
+    @Option(parsing: .unconditional, help: "Override the weight decay.")
     var weightDecay: Double?
-    @Option(help: "Override the gradient clipping norm.")
+    @Option(parsing: .unconditional, help: "Override the gradient clipping norm.")
     var clip: Double?
-    @Option(help: "Override the dropout probability.")
+    @Option(parsing: .unconditional, help: "Override the dropout probability.")
     var dropout: Double?
-    @Option(help: "Override early-stopping patience (epochs without a better validation Spearman).")
+    @Option(parsing: .unconditional, help: "Override early-stopping patience (epochs without a better validation Spearman).")
     var patience: Int?
     @Option(help: "Profile: 'ci' caps epochs at 3 and patience at 2 to keep CI short (recorded as overrides).")
     var profile: String?
     @Option(name: .customLong("option"), help: "A model option key=value (repeatable), e.g. --option kernel=5.")
     var modelOptions: [String] = []
+
+    func validate() throws {
+        try NumericOption.atLeast(epochs, 1, "--epochs")
+        try NumericOption.atLeast(batchSize, 1, "--batch-size")
+        try NumericOption.atLeast(gradientAccumulation, 1, "--gradient-accumulation")
+        try NumericOption.atLeast(patience, 1, "--patience")
+        try NumericOption.finite(lr, "--lr", "positive") { $0 > 0 }
+        try NumericOption.finite(weightDecay, "--weight-decay", "at least 0") { $0 >= 0 }
+        try NumericOption.finite(clip, "--clip", "positive") { $0 > 0 }
+        try NumericOption.finite(dropout, "--dropout", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+    }
 
     func overrides() throws -> ScheduleOverrides {
         var o = ScheduleOverrides(epochs: epochs, batchSize: batchSize, gradientAccumulation: gradientAccumulation,

@@ -46,8 +46,13 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "The h5 file.") var path: String
     @Option(help: "The split JSON (default: mr_hisum_split.json beside the file).") var split: String?
-    @Option(help: "Which split of a 5-split eccv16 split file.") var splitIndex: Int = 0
-    @Option(help: "Expected feature width.") var featureWidth: Int?
+    @Option(parsing: .unconditional, help: "Which split of a 5-split eccv16 split file.") var splitIndex: Int = 0
+    @Option(parsing: .unconditional, help: "Expected feature width.") var featureWidth: Int?
+
+    func validate() throws {
+        try NumericOption.atLeast(splitIndex, 0, "--split-index")
+        try NumericOption.atLeast(featureWidth, 1, "--feature-width")
+    }
 
     func run() throws {
         let report = try DatasetInspector.inspect(URL(fileURLWithPath: path), splitFile: split.map { URL(fileURLWithPath: $0) },

@@ -33,20 +33,26 @@ struct PredictCommand: ParsableCommand {
     var size: ModelSize?
     @Option(name: .customLong("option"), help: "A model option key=value (repeatable), for checkpoints that record none.")
     var modelOptions: [String] = []
-    @Option(help: "Threads (default: this machine's cores).")
+    @Option(parsing: .unconditional, help: "Threads (default: this machine's cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var data: DataOptions
     @Flag(help: "Print the metrics as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        try ThreadLimit.check(threads)
+    }
+
     func run() throws {
         let progress = ProgressReporter()
         Threading.setCount(threads)
         let prepared = try PreparedData.open(try data.source(progress: progress), expectedFeatureWidth: nil)
+        for warning in prepared.warnings { progress.log("WARNING: " + warning) }
         let choice = CheckpointPrediction.ModelChoice(name: name, variant: variant, size: size,
                                                       options: try ScheduleOverrideOptions.parseOptions(modelOptions))
         let (model, identity) = try CheckpointPrediction.model(for: URL(fileURLWithPath: checkpoint), choice: choice,
-                                                               inputDim: prepared.info.featureWidth)
+                                                               inputDim: prepared.info.featureWidth,
+                                                               warn: { progress.log("WARNING: " + $0) })
         let evaluation = try CheckpointPrediction.run(model: model, data: prepared, part: part, output: URL(fileURLWithPath: output))
         if json {
             printJSON(try JSONCoding.encoder.encode(evaluation))

@@ -18,22 +18,33 @@ struct SpeedCommand: ParsableCommand {
 
     @Argument(help: "A model name, or 'all'.")
     var name: String
-    @Option(help: "Videos per step (default 4, or the model's limit per step when it is lower).") var batch: Int?
-    @Option(help: "Frames per video.") var frames: Int = 300
-    @Option(help: "Timed steps.") var steps: Int = 10
-    @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
-    @Option(help: "Feature width of the random input.") var inputDim: Int = 1024
+    @Option(parsing: .unconditional, help: "Videos per step (default 4, or the model's limit per step when it is lower).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Frames per video.") var frames: Int = 300
+    @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 10
+    @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 2
+    @Option(parsing: .unconditional, help: "Feature width of the random input.") var inputDim: Int = 1024
     @Option(help: "Model variant.") var variant: ModelVariant = .report
     @Option(help: "Model widths.") var size: ModelSize = .paper
-    @Option(help: "Threads (default: this machine's cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(parsing: .unconditional, help: "Threads (default: this machine's cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Seed of the random input and the model.") var seed: UInt64 = 0
     @Option(name: .customLong("option"), help: "A model option key=value (repeatable), e.g. --option kernel=5.")
     var modelOptions: [String] = []
     @Flag(help: "Print JSON on stdout.") var json = false
 
     func validate() throws {
-        guard (batch ?? 1) >= 1, frames >= 2, steps >= 1, warmup >= 0, threads >= 1 else {
-            throw ValidationError("need --batch >= 1, --frames >= 2, --steps >= 1, --warmup >= 0, --threads >= 1")
+        try NumericOption.atLeast(batch, 1, "--batch")
+        try NumericOption.atLeast(frames, 2, "--frames")
+        try NumericOption.atLeast(steps, 1, "--steps")
+        try NumericOption.atLeast(warmup, 0, "--warmup")
+        try NumericOption.atLeast(inputDim, 1, "--input-dim")
+        try ThreadLimit.check(threads)
+        // The random input alone is batch x frames x input-dim floats; refuse what cannot be allocated
+        // (the model's activations need several times more).
+        let inputBytes = Double(batch ?? 4) * Double(frames) * Double(inputDim) * 4
+        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        if inputBytes > limit {
+            throw HarnessError.invalidArgument(String(format: "--batch x --frames x --input-dim needs %.1f GB of input alone, more than half this machine's memory (%.1f GB)",
+                                         inputBytes / 1e9, limit / 1e9))
         }
     }
 

@@ -20,15 +20,17 @@ enum ReferenceScores {
     static let randomSeed: UInt64 = 0x5EED_0F_2A_4D_0E
 
     static func evaluate(_ videos: [Video], layout: DatasetLayout, source: DataSource) throws -> [ReferenceEvaluation] {
+        // As for the model: F1 only when every video of the split has its keyshot summary.
+        let withSummary = videos.allSatisfy { $0.gtSummary != nil }
         var references = [ReferenceEvaluation(
             name: "random",
             description: "uniform random frame scores, mean over \(randomReferenceDraws) seeded draws per video",
-            videos: videos.map { random($0, layout: layout) })]
+            videos: videos.map { random($0, layout: layout, withSummary: withSummary) })]
         if source.synthetic {
             let directory = source.dataFile.deletingLastPathComponent()
             let oracle = try videos.map { video -> VideoMetrics in
                 let interest = try SyntheticMRHiSum.interest(of: video.key, in: directory)
-                return evaluateVideo(Evaluator.evaluationInput(video: video, prediction: interest, layout: layout))
+                return evaluateVideo(Evaluator.evaluationInput(video: video, prediction: interest, layout: layout, withSummary: withSummary))
             }
             references.append(ReferenceEvaluation(name: "oracle", description: "the synthetic generator's stored noiseless interest",
                                                   videos: oracle))
@@ -37,12 +39,12 @@ enum ReferenceScores {
     }
 
     /// One video's metrics averaged over the random draws (a metric's mean over the draws that define it).
-    static func random(_ video: Video, layout: DatasetLayout) -> VideoMetrics {
+    static func random(_ video: Video, layout: DatasetLayout, withSummary: Bool) -> VideoMetrics {
         let seed = SplitMix64.derive(randomSeed, stableHash(video.key))
         var sums = [Double](repeating: 0, count: 6), counts = [Int](repeating: 0, count: 6)
         for draw in 0..<randomReferenceDraws {
             let scores = uniformRandomScores(frames: video.length, seed: seed, draw: draw)
-            let m = evaluateVideo(Evaluator.evaluationInput(video: video, prediction: scores, layout: layout))
+            let m = evaluateVideo(Evaluator.evaluationInput(video: video, prediction: scores, layout: layout, withSummary: withSummary))
             for (i, value) in [m.mse, m.kendallTau, m.spearmanRho, m.f1, m.map50, m.map15].enumerated() {
                 if let value { sums[i] += value; counts[i] += 1 }
             }

@@ -16,6 +16,10 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Sendable, Equata
         case truncatedData            // the data section is shorter than the offsets require
         case trailingData             // bytes after the last tensor
         case compression              // the zstd layer failed (corrupt or truncated stream)
+        case tooLarge                 // the declared (decompressed or widened) size exceeds the memory limit
+        case dtypeMismatch            // load: an integer tensor where the model has a float parameter
+        case nonFiniteValue           // load: NaN or infinity in a weight
+        case wrongModel               // load: the metadata names another model
         case invalidRecord            // save: a record whose values do not match its shape, or a reserved name
     }
 

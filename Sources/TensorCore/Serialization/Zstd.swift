@@ -7,6 +7,7 @@ public struct ZstdError: Error, CustomStringConvertible, Sendable {
         case notZstd      // the data does not start with a zstd frame
         case corrupt      // libzstd rejected the stream
         case truncated    // the stream ends in the middle of a frame
+        case tooLarge     // the content (declared or produced) exceeds the caller's limit
         case compression  // compressing failed (out of memory, bad level)
     }
     public let source: String
@@ -61,7 +62,11 @@ public enum Zstd {
     /// Decompresses one or more concatenated zstd frames. The streaming decoder is used throughout, so
     /// frames that do not record their content size (as `zstd` writes when reading a pipe) work too;
     /// a recorded size is only a hint for the first allocation, never trusted blindly.
-    public static func decompress(_ data: Data, source: String) throws -> Data {
+    ///
+    /// `limit` caps the decompressed size: a frame that declares more is refused before anything is
+    /// allocated, and a stream that does not declare its size is refused as soon as its output passes the
+    /// limit (a few kB can expand to terabytes; the allocation would abort the process).
+    public static func decompress(_ data: Data, source: String, limit: Int = Int.max) throws -> Data {
         guard hasMagicNumber(data) else {
             throw ZstdError(source: source, kind: .notZstd, detail: "not a zstd stream (missing the zstd magic number)")
         }
@@ -74,16 +79,24 @@ public enum Zstd {
         if declared == contentSizeError {
             throw ZstdError(source: source, kind: .corrupt, detail: "corrupt zstd frame header")
         }
+        if declared != contentSizeUnknown && declared > UInt64(limit) {
+            throw ZstdError(source: source, kind: .tooLarge,
+                            detail: "the zstd frame declares \(declared) bytes of content, more than the limit of \(limit) bytes")
+        }
         // A hostile header may claim terabytes; cap the up-front allocation and grow on demand instead.
         let sizeHint = declared == contentSizeUnknown ? data.count * 2 : Int(min(declared, UInt64(data.count) * 64))
-        var output = [UInt8](repeating: 0, count: max(sizeHint, 1 << 16))
+        var output = [UInt8](repeating: 0, count: min(max(sizeHint, 1 << 16), max(limit, 1)))
         var produced = 0
 
         try data.withUnsafeBytes { (input: UnsafeRawBufferPointer) in
             var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
             while true {
                 if produced == output.count {
-                    output.append(contentsOf: repeatElement(0, count: output.count))
+                    guard output.count < limit else {
+                        throw ZstdError(source: source, kind: .tooLarge,
+                                        detail: "the zstd stream expands beyond the limit of \(limit) bytes (it does not declare its size)")
+                    }
+                    output.append(contentsOf: repeatElement(0, count: min(output.count, limit - output.count)))
                 }
                 let (remaining, outputFull): (Int, Bool) = try output.withUnsafeMutableBytes { out in
                     var outBuffer = ZSTD_outBuffer(dst: out.baseAddress! + produced, size: out.count - produced, pos: 0)

@@ -43,6 +43,21 @@ public final class HDF5Dataset {
         }
     }
 
+    /// The stored element type in numpy's words (`float32`, `float64`, `int8`, `uint16`, ...), for messages.
+    public func elementTypeName() throws -> String {
+        try HDF5Library.locked {
+            let type = try location.check(H5Dget_type(id), "read element type")
+            defer { _ = H5Tclose(type) }
+            let bits = H5Tget_size(type) * 8
+            switch H5Tget_class(type) {
+            case H5T_INTEGER: return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + "\(bits)"
+            case H5T_FLOAT: return "float\(bits)"
+            case H5T_STRING: return "string"
+            default: return "a non-numeric type"
+            }
+        }
+    }
+
     /// Reads the whole data set, converting each stored integer or float to `Element`
     /// (float64 to Float rounds to nearest; floats to integers truncate, as HDF5 does).
     public func read<Element: HDF5Element>(as _: Element.Type = Element.self) throws -> [Element] {

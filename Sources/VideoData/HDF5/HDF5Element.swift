@@ -39,3 +39,9 @@ extension UInt8: HDF5Element {
     public static var fileType: hid_t { H5T_STD_U8LE_g }
     public static var zero: UInt8 { 0 }
 }
+
+extension Int8: HDF5Element {
+    public static var memoryType: hid_t { H5T_NATIVE_SCHAR_g }
+    public static var fileType: hid_t { H5T_STD_I8LE_g }
+    public static var zero: Int8 { 0 }
+}

@@ -121,6 +121,24 @@ public final class HDF5Group {
         }
     }
 
+    /// Creates a data set of the given shape and element type without writing any values: HDF5 allocates
+    /// its storage only when it is written, so a file can declare extents far beyond its own size (what a
+    /// damaged or hostile file does; the readers must refuse it before allocating).
+    public func declare<Element: HDF5Element>(_ name: String, shape: [Int], as _: Element.Type) throws {
+        try HDF5Library.locked {
+            let child = location.child(name)
+            var dims = shape.map { hsize_t($0) }
+            let space = try child.check(H5Screate_simple(Int32(dims.count), &dims, nil), "make data space")
+            defer { _ = H5Sclose(space) }
+            let properties = try child.check(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), "make data set properties")
+            defer { _ = H5Pclose(properties) }
+            try child.check(H5Pset_obj_track_times(properties, false), "turn off time tracking")
+            let dataset = try child.check(
+                H5Dcreate2(id, name, Element.fileType, space, h5pDefault, properties, h5pDefault), "create data set")
+            _ = H5Dclose(dataset)
+        }
+    }
+
     // MARK: Attributes
 
     /// A string attribute (fixed- or variable-length, as h5py writes them), or nil when absent.
