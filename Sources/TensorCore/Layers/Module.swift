@@ -9,12 +9,17 @@ public protocol Module: AnyObject {
     /// Direct sub-modules by local name (e.g. "conv1", "0").
     var children: [(String, any Module)] { get }
     var isTraining: Bool { get set }
+    /// Checks the values a state load is about to write, after every key and shape matched; throwing
+    /// refuses the load before anything is written. For fixed tables a checkpoint carries but must not
+    /// change (CSTA paper's positional encoding). Default: accepts everything.
+    func validateState(_ entries: [String: (shape: [Int], values: [Float])]) throws
 }
 
 extension Module {
     public var ownParameters: [(String, Tensor)] { [] }
     public var ownBuffers: [(String, Tensor)] { [] }
     public var children: [(String, any Module)] { [] }
+    public func validateState(_ entries: [String: (shape: [Int], values: [Float])]) throws {}
 
     /// Every trainable tensor by full key, in registration order.
     public func namedParameters() -> [(String, Tensor)] {
@@ -87,6 +92,7 @@ extension Module {
             error.unexpected.append(key)
         }
         guard error.missing.isEmpty && error.unexpected.isEmpty && error.misshaped.isEmpty else { throw error }
+        try validateState(entries)
         for (key, tensor) in own { tensor.assign(entries[key]!.values) }
     }
 }
