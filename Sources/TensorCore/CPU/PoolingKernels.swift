@@ -44,33 +44,109 @@ final class PoolIndices: @unchecked Sendable {
 
 /// Max pooling forward: the first maximum in row-major window order wins (PyTorch's CPU kernel:
 /// `val > max`), and its plane index is recorded.
+///
+/// One output row at a time, the window is walked tap by tap (window row i, then column offset j) and
+/// each tap updates the running maximum of every output column it reaches, eight columns at a time
+/// with a vector compare and selects: taps come in row-major window order for every output, so the tie
+/// rule holds, and there is no branch on the data (the per-output scan with `if v > best` mispredicted
+/// about half the time on real activations: in a CSTA paper training step at 120 frames the pools went from
+/// 23 % of the samples to 3 %).
 func maxPoolKernel(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>,
-                   planes: Int, h: Int, w: Int, rows: PoolWindows, cols: PoolWindows) {
+                   planes: Int, h: Int, w: Int, rows: PoolWindows, cols: PoolWindows, kernelW: Int, strideW: Int, padW: Int) {
     let oh = rows.count, ow = cols.count
+    // For column offset j: the output columns whose tap x*stride - pad + j lies inside the input.
+    let reach: [(lo: Int, hi: Int)] = (0..<kernelW).map { j in
+        let offset = j - padW
+        let lo = offset >= 0 ? 0 : (-offset + strideW - 1) / strideW
+        let hi = Swift.min(ow, w - 1 - offset < 0 ? 0 : (w - 1 - offset) / strideW + 1)
+        return (lo, Swift.max(lo, hi))
+    }
     rows.start.withUnsafeBufferPointer { rs in rows.end.withUnsafeBufferPointer { re in
-    cols.start.withUnsafeBufferPointer { cs in cols.end.withUnsafeBufferPointer { ce in
+    cols.start.withUnsafeBufferPointer { cs in reach.withUnsafeBufferPointer { reach in
         parallelChunks(planes, grain: Swift.max(1, 8_192 / Swift.max(h * w, 1))) { p0, p1 in
             for p in p0..<p1 {
-                let src = x + p * h * w, dst = out + p * oh * ow, arg = argmax + p * oh * ow
+                let src = x + p * h * w
                 for y in 0..<oh {
+                    let best = out + (p * oh + y) * ow, arg = argmax + (p * oh + y) * ow
                     let r0 = Int(rs[y]), r1 = Int(re[y])
                     for xx in 0..<ow {
-                        let c0 = Int(cs[xx]), c1 = Int(ce[xx])
-                        var best = -Float.infinity, at = r0 * w + c0
-                        for i in r0..<r1 {
-                            let row = src + i * w
-                            for j in c0..<c1 where row[j] > best {
-                                best = row[j]
-                                at = i * w + j
+                        best[xx] = -Float.infinity
+                        arg[xx] = Int32(r0 * w + Int(cs[xx]))
+                    }
+                    for i in r0..<r1 {
+                        let row = src + i * w
+                        for j in 0..<kernelW {
+                            let (lo, hi) = reach[j]
+                            let offset = j - padW
+                            let base = Int32(truncatingIfNeeded: i * w + offset)
+                            if strideW == 1 {
+                                maxPoolTapUnitStride(row + offset, base, best, arg, lo, hi)
+                            } else if strideW == 2 {
+                                maxPoolTapStrideTwo(row + offset, base, best, arg, lo, hi, lastColumn: w - 1 - offset)
+                            } else {
+                                for xx in lo..<hi {
+                                    maxPoolUpdate(row[xx * strideW + offset], base &+ Int32(truncatingIfNeeded: xx * strideW), best, arg, xx)
+                                }
                             }
                         }
-                        dst[y * ow + xx] = best
-                        arg[y * ow + xx] = Int32(at)
                     }
                 }
             }
         }
     } } } }
+}
+
+/// One output column's running maximum against one value: strictly greater replaces (PyTorch's rule).
+@inline(__always)
+private func maxPoolUpdate(_ v: Float, _ index: Int32, _ best: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>, _ xx: Int) {
+    if v > best[xx] { best[xx] = v; arg[xx] = index }
+}
+
+/// One tap for output columns lo..<hi at stride 1: column xx reads tap[xx] (plane index base + xx).
+/// Eight columns per step as SIMD compare and selects (the compiler would not vectorise the scalar
+/// loop and turned its selects back into branches).
+@inline(__always)
+private func maxPoolTapUnitStride(_ tap: UnsafePointer<Float>, _ base: Int32, _ best: UnsafeMutablePointer<Float>,
+                                  _ arg: UnsafeMutablePointer<Int32>, _ lo: Int, _ hi: Int) {
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    var xx = lo
+    while xx + 8 <= hi {
+        let v = UnsafeRawPointer(tap + xx).loadUnaligned(as: SIMD8<Float>.self)
+        let b = UnsafeRawPointer(best + xx).loadUnaligned(as: SIMD8<Float>.self)
+        let a = UnsafeRawPointer(arg + xx).loadUnaligned(as: SIMD8<Int32>.self)
+        let better = v .> b
+        UnsafeMutableRawPointer(best + xx).storeBytes(of: b.replacing(with: v, where: better), as: SIMD8<Float>.self)
+        let index = lanes &+ SIMD8<Int32>(repeating: base &+ Int32(truncatingIfNeeded: xx))
+        UnsafeMutableRawPointer(arg + xx).storeBytes(of: a.replacing(with: index, where: better), as: SIMD8<Int32>.self)
+        xx += 8
+    }
+    while xx < hi {
+        maxPoolUpdate(tap[xx], base &+ Int32(truncatingIfNeeded: xx), best, arg, xx)
+        xx += 1
+    }
+}
+
+/// The same at stride 2: column xx reads tap[2 xx]; sixteen consecutive values, even lanes, while the
+/// sixteenth stays inside the row (`lastColumn` = the last valid offset from `tap`).
+@inline(__always)
+private func maxPoolTapStrideTwo(_ tap: UnsafePointer<Float>, _ base: Int32, _ best: UnsafeMutablePointer<Float>,
+                                 _ arg: UnsafeMutablePointer<Int32>, _ lo: Int, _ hi: Int, lastColumn: Int) {
+    let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    var xx = lo
+    while xx + 8 <= hi && 2 * xx + 15 <= lastColumn {
+        let v = UnsafeRawPointer(tap + 2 * xx).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+        let b = UnsafeRawPointer(best + xx).loadUnaligned(as: SIMD8<Float>.self)
+        let a = UnsafeRawPointer(arg + xx).loadUnaligned(as: SIMD8<Int32>.self)
+        let better = v .> b
+        UnsafeMutableRawPointer(best + xx).storeBytes(of: b.replacing(with: v, where: better), as: SIMD8<Float>.self)
+        let index = lanes &+ SIMD8<Int32>(repeating: base &+ Int32(truncatingIfNeeded: 2 * xx))
+        UnsafeMutableRawPointer(arg + xx).storeBytes(of: a.replacing(with: index, where: better), as: SIMD8<Int32>.self)
+        xx += 8
+    }
+    while xx < hi {
+        maxPoolUpdate(tap[2 * xx], base &+ Int32(truncatingIfNeeded: 2 * xx), best, arg, xx)
+        xx += 1
+    }
 }
 
 /// Max pooling backward: each output's gradient goes to its arg max (added: windows overlap).

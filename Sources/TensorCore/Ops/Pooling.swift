@@ -47,7 +47,8 @@ extension Tensor {
             }
         }
         let argmax = PoolIndices(count: out.count)
-        maxPoolKernel(storage.pointer, out.storage.pointer, argmax.pointer, planes: planes, h: h, w: w, rows: rows, cols: cols)
+        maxPoolKernel(storage.pointer, out.storage.pointer, argmax.pointer, planes: planes, h: h, w: w, rows: rows, cols: cols,
+                      kernelW: kernel.1, strideW: stride.1, padW: padding.1)
         return out.recorded(from: [self]) { g in
             let gx = Tensor.empty(inShape)
             maxPoolBackwardKernel(g.storage.pointer, argmax.pointer, gx.storage.pointer, planes: planes, inPlane: h * w,
