@@ -93,12 +93,14 @@ struct CSTAPaperTests {
         let evalModel = CSTAPaper(config: Self.parityConfig)
         try evalModel.loadState(Self.parityState(fixture, for: evalModel))
         evalModel.eval()
+        var worstEval: Float = 0, worstTrain: Float = 0
         for (i, n) in lengths.enumerated() {
             let (features, mask) = Self.video(try fixture.tensor("input.video\(i)"))
             let scores = GradMode.withNoGrad { evalModel(features, mask: mask) }
             let expected = try fixture.tensor("output.eval\(i)")
             #expect(scores.shape == [1, n])
             let difference = maxAbsDifference(scores.values, expected.values)
+            worstEval = Swift.max(worstEval, difference)
             #expect(difference <= 1e-4, "eval scores of the \(n)-frame video: max difference \(difference)")
         }
 
@@ -114,6 +116,7 @@ struct CSTAPaperTests {
             let target = try fixture.tensor("input.target\(i)").reshaped([1, n])
             let scores = model(features, mask: mask)
             let difference = maxAbsDifference(scores.values, try fixture.tensor("output.train\(i)").values)
+            worstTrain = Swift.max(worstTrain, difference)
             #expect(difference <= 1e-4, "train scores of the \(n)-frame video: max difference \(difference)")
             // One pass per video (a second would move the running statistics again): the loss from these scores.
             let loss = Tensor.maskedMSE(scores, target, mask: mask)
@@ -146,7 +149,8 @@ struct CSTAPaperTests {
             let difference = maxAbsDifference(buffer.values, try fixture.tensor("after.\(key)").values)
             #expect(difference <= 1e-4, "\(key) after the four train passes: difference \(difference)")
         }
-        print("csta paper parity: largest gradient difference \(worst.1) (\(worst.0))")
+        print("csta paper parity: eval scores within \(worstEval), train scores within \(worstTrain), loss \(loss.item) "
+              + "against \(expectedLoss), largest relative gradient difference \(worst.1) (\(worst.0))")
     }
 
     /// A checkpoint the reference wrote with `state_dict()` (official keys, int64 num_batches_tracked,

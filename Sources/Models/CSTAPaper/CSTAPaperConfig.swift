@@ -9,8 +9,10 @@ extension CSTAPaper {
     /// is also the trunk's input image (its width axis). d = 1 is the published model; d = 4 is
     /// `--size small` (trunk channels 64 -> 16 ... inception5b 1024 -> 256, key / value / head width
     /// 256, input width 1024, every kernel, stride, depth, the 1000-class `googlenet.fc`, the 5000-row
-    /// encoding table, the dropouts and the schedule unchanged: 1,205,923 parameters, 948,923 without `googlenet.fc`). Other powers of
-    /// two up to 128 are for tests (d = 8 and 16 are the parity fixtures' widths).
+    /// encoding table, the dropouts and the schedule unchanged: 1,205,923 parameters, 948,923 without
+    /// `googlenet.fc`). Other powers of two up to 128 are for tests: d = 8 and 32 are the parity
+    /// fixtures' widths; above 16, a video of under 61 frames leaves the last BatchNorms one value per
+    /// channel, which PyTorch refuses in training (this core normalises it to the BatchNorm bias).
     public struct Config: Codable, Equatable, Sendable {
         public var inputDim: Int
         public var widthDivisor: Int
