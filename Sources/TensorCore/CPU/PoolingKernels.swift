@@ -61,6 +61,17 @@ func maxPoolKernel(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
         let hi = Swift.min(ow, w - 1 - offset < 0 ? 0 : (w - 1 - offset) / strideW + 1)
         return (lo, Swift.max(lo, hi))
     }
+    // Interior columns, where every tap of the window is inside the row (and, at stride 2, the 16-wide
+    // load of the last tap too): whole chunks of 8 there keep their running maxima in registers over all
+    // taps; the border columns take the per-tap loops.
+    var interiorStart = 0, chunks = 0
+    if strideW == 1 || strideW == 2 {
+        interiorStart = reach.map(\.lo).max() ?? 0
+        var interiorEnd = reach.map(\.hi).min() ?? 0
+        if strideW == 2 { interiorEnd = Swift.min(interiorEnd, (w - 1 - 15 - (kernelW - 1 - padW)) / 2 + 1) }
+        chunks = Swift.max(0, interiorEnd - interiorStart) / 8
+    }
+    let interiorEnd = interiorStart + 8 * chunks
     rows.start.withUnsafeBufferPointer { rs in rows.end.withUnsafeBufferPointer { re in
     cols.start.withUnsafeBufferPointer { cs in reach.withUnsafeBufferPointer { reach in
         parallelChunks(planes, grain: Swift.max(1, 8_192 / Swift.max(h * w, 1))) { p0, p1 in
@@ -71,29 +82,62 @@ func maxPoolKernel(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>
                     let r0 = Int(rs[y]), r1 = Int(re[y])
                     for xx in 0..<ow {
                         best[xx] = -Float.infinity
-                        arg[xx] = Int32(r0 * w + Int(cs[xx]))
+                        arg[xx] = Int32(truncatingIfNeeded: r0 * w + Int(cs[xx]))
                     }
                     for i in r0..<r1 {
                         let row = src + i * w
                         for j in 0..<kernelW {
-                            let (lo, hi) = reach[j]
                             let offset = j - padW
                             let base = Int32(truncatingIfNeeded: i * w + offset)
-                            if strideW == 1 {
-                                maxPoolTapUnitStride(row + offset, base, best, arg, lo, hi)
-                            } else if strideW == 2 {
-                                maxPoolTapStrideTwo(row + offset, base, best, arg, lo, hi, lastColumn: w - 1 - offset)
-                            } else {
-                                for xx in lo..<hi {
-                                    maxPoolUpdate(row[xx * strideW + offset], base &+ Int32(truncatingIfNeeded: xx * strideW), best, arg, xx)
+                            // The border columns on either side of the interior chunks (no array: this is the hot loop).
+                            let left = (reach[j].lo, Swift.min(reach[j].hi, interiorStart))
+                            let right = (Swift.max(reach[j].lo, interiorEnd), reach[j].hi)
+                            for side in 0..<2 {
+                                let (lo, hi) = side == 0 ? left : right
+                                if lo >= hi { continue }
+                                if strideW == 1 {
+                                    maxPoolTapUnitStride(row + offset, base, best, arg, lo, hi)
+                                } else if strideW == 2 {
+                                    maxPoolTapStrideTwo(row + offset, base, best, arg, lo, hi, lastColumn: w - 1 - offset)
+                                } else {
+                                    for xx in lo..<hi {
+                                        maxPoolUpdate(row[xx * strideW + offset], base &+ Int32(truncatingIfNeeded: xx * strideW), best, arg, xx)
+                                    }
                                 }
                             }
                         }
+                    }
+                    for chunk in 0..<chunks {
+                        maxPoolInteriorChunk(src, w: w, r0: r0, r1: r1, kernelW: kernelW, strideW: strideW, padW: padW,
+                                             xx: interiorStart + 8 * chunk, best, arg)
                     }
                 }
             }
         }
     } } } }
+}
+
+/// Eight interior output columns xx..<xx+8 of one output row over the whole window, their maxima and
+/// arg maxima in registers; taps in row-major window order, strictly greater replaces.
+@inline(__always)
+private func maxPoolInteriorChunk(_ src: UnsafePointer<Float>, w: Int, r0: Int, r1: Int, kernelW: Int, strideW: Int, padW: Int,
+                                  xx: Int, _ best: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>) {
+    let first = xx * strideW - padW
+    let lanes = strideW == 1 ? SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) : SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    var b = SIMD8<Float>(repeating: -Float.infinity)
+    var a = lanes &+ SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: r0 * w + first))
+    for i in r0..<r1 {
+        for j in 0..<kernelW {
+            let column = first + j
+            let tap = UnsafeRawPointer(src + i * w + column)
+            let v = strideW == 1 ? tap.loadUnaligned(as: SIMD8<Float>.self) : tap.loadUnaligned(as: SIMD16<Float>.self).evenHalf
+            let better = v .> b
+            b = b.replacing(with: v, where: better)
+            a = a.replacing(with: lanes &+ SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: i * w + column)), where: better)
+        }
+    }
+    UnsafeMutableRawPointer(best + xx).storeBytes(of: b, as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(arg + xx).storeBytes(of: a, as: SIMD8<Int32>.self)
 }
 
 /// One output column's running maximum against one value: strictly greater replaces (PyTorch's rule).
