@@ -22,7 +22,7 @@ Before writing, it runs the reference's self-checks (parameter counts, the encod
 adaptive pooling rule, the trunk's row count) and central finite differences of the float64 loss for
 one entry of every parameter against autograd.
 
-Usage: /work/venv/bin/python tools/reference/make_paper_csta_fixtures.py [--out DIR] [--skip-checks]
+Usage: python tools/reference/make_paper_csta_fixtures.py [--out DIR] [--skip-checks]
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ widths of the parity fixtures. The input width, the depth, the kernels, the 1000
 and the 5000-row encoding table are unchanged.
 
 Usage:
-  /work/venv/bin/python tools/reference/paper_csta.py               # parameter counts and self-checks
-  /work/venv/bin/python tools/reference/paper_csta.py --speed [--frames 120] [--threads 2] [--steps 5]
+  python tools/reference/paper_csta.py               # parameter counts and self-checks
+  python tools/reference/paper_csta.py --speed [--frames 120] [--threads 2] [--steps 5]
       [--warmup 2] [--divisor 1] [--out FILE]
 The speed mode times inference (eval, no_grad) and training steps (train mode, forward, MSE, backward,
 Adam step with the paper's lr 1e-3 and weight decay 1e-7) on random features, one video of --frames
