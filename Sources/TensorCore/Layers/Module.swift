@@ -13,6 +13,11 @@ public protocol Module: AnyObject {
     /// to this module: PyTorch writes a module registered under several names once per name (EDSNet's
     /// shared FC block). Written by `stateDict()`; on load they are optional and must equal their key.
     var stateAliases: [(alias: String, key: String)] { get }
+
+    /// Checks the values a state load is about to write, after every key and shape matched; throwing
+    /// refuses the load before anything is written. For fixed tables a checkpoint carries but must not
+    /// change (CSTA paper's positional encoding). Default: accepts everything.
+    func validateState(_ entries: [String: (shape: [Int], values: [Float])]) throws
 }
 
 extension Module {
@@ -29,6 +34,8 @@ extension Module {
         }
         return out
     }
+
+    public func validateState(_ entries: [String: (shape: [Int], values: [Float])]) throws {}
 
     /// Every trainable tensor by full key, in registration order.
     public func namedParameters() -> [(String, Tensor)] {
@@ -128,6 +135,7 @@ extension Module {
         }
         guard error.missing.isEmpty && error.unexpected.isEmpty && error.misshaped.isEmpty
             && error.conflictingAliases.isEmpty else { throw error }
+        try validateState(entries)
         for (key, tensor) in own { tensor.assign(entries[key]!.values) }
     }
 }
