@@ -83,6 +83,7 @@ public enum BenchSession {
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
                      + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
         for warning in data.warnings { progress.log("WARNING: " + warning) }
+        try checkLengths(plans, data: data)
         Threading.setCount(options.threads)
         if let warning = MachineInfo.blasWarning { progress.log("WARNING: " + warning) }
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
@@ -117,5 +118,19 @@ public enum BenchSession {
             progress.log("comparison written to \(folder.path)/summary.md")
         }
         return result
+    }
+
+    /// Every video of the split against each model's length limits, before anything is written.
+    static func checkLengths(_ plans: [RunPlan], data: PreparedData) throws {
+        for plan in plans {
+            guard let frames = plan.entry.contract.frames else { continue }
+            for key in data.dataset.split.allKeys {
+                let length = try data.dataset.length(of: key)
+                guard frames.contains(length) else {
+                    throw HarnessError.invalidArgument("\(data.source.dataFile.path), video \(key): \(length) frames, but \(plan.model) "
+                        + "(\(plan.variant.rawValue)) takes videos of \(frames.lowerBound) to \(frames.upperBound) frames")
+                }
+            }
+        }
     }
 }

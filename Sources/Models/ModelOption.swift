@@ -14,6 +14,8 @@ public struct ModelOption: Sendable, Equatable {
         case file
         /// Comma-separated positive integers (e.g. anchor scales "4,8,16").
         case integerList(ClosedRange<Int>)
+        /// A real number in the range (a dropout probability).
+        case number(ClosedRange<Double>)
     }
 
     public let name: String
@@ -38,6 +40,7 @@ public struct ModelOption: Sendable, Equatable {
         case let .choice(c): return "one of \(c.joined(separator: ", "))"
         case .file: return "a path to a file"
         case let .integerList(r): return "comma-separated integers in \(r.lowerBound)...\(r.upperBound)"
+        case let .number(r): return "a number in [\(r.lowerBound), \(r.upperBound)]"
         }
     }
 
@@ -61,6 +64,9 @@ public struct ModelOption: Sendable, Equatable {
             return c.contains(raw) ? raw : nil
         case .file:
             return raw.isEmpty ? nil : raw
+        case let .number(r):
+            guard let v = Double(raw), v.isFinite, r.contains(v) else { return nil }
+            return "\(v)"
         case let .integerList(r):
             let parts = raw.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !parts.isEmpty, parts.allSatisfy({ $0.map(r.contains) ?? false }) else { return nil }

@@ -148,7 +148,7 @@ public struct ModelRegistry: Sendable {
         do {
             return try ModelRegistry([
                 LoGoNet.entry,
-                ModelEntry(name: "csta", summary: "CNN attention over the frame-feature image", variants: [CSTA.reportVariant]),
+                ModelEntry(name: "csta", summary: "CNN attention over the frame-feature image", variants: [CSTA.reportVariant, CSTAPaper.variant]),
                 ModelEntry(name: "videosage", summary: "temporal graph network over the frames", variants: [VideoSAGE.reportVariant, VideoSAGEPaper.variant]),
                 ModelEntry(name: "edsnet", summary: "efficient token-mixing summariser", variants: [EDSNet.reportVariant, EDSNetPaper.variant]),
             ])

@@ -38,11 +38,15 @@ public struct TrainingContract: Sendable, Equatable {
     public var maxBatchSize: Int?
     public var needs: BatchNeeds
     public var loss: LossKind
+    /// The video lengths (feature rows) the model can take; nil = any. A run checks every video of its
+    /// split against it before training, naming the video (CSTA paper: 14...4999).
+    public var frames: ClosedRange<Int>?
 
-    public init(maxBatchSize: Int? = nil, needs: BatchNeeds = [], loss: LossKind = .maskedMSE) {
+    public init(maxBatchSize: Int? = nil, needs: BatchNeeds = [], loss: LossKind = .maskedMSE, frames: ClosedRange<Int>? = nil) {
         self.maxBatchSize = maxBatchSize
         self.needs = needs
         self.loss = loss
+        self.frames = frames
     }
 
     /// Padded batches of any size, masked MSE: the `report` variants.

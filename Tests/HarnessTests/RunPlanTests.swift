@@ -92,4 +92,25 @@ import VideoData
         }
         #expect("\(kernel!)".contains("option kernel = 5, not 3"))
     }
+
+    /// A model that takes videos of limited length (CSTA paper: 14 to 4999 frames) refuses a data set with
+    /// a shorter video before anything is written, naming the video and the limit.
+    @Test func aVideoOutsideTheModelsLengthsIsRefusedBeforeTraining() throws {
+        var config = TestData.smallConfig
+        config.minLength = 10
+        config.maxLength = 13
+        let data = try TestData.synthetic("short", config: config)
+        let results = try TestData.temporaryDirectory("short").appendingPathComponent("results")
+        var options = SessionOptions(models: ["csta"])
+        options.variant = .paper
+        options.data = data
+        options.resultsRoot = results
+        options.measureSgemmPeak = false
+        let error = #expect(throws: HarnessError.self) {
+            try BenchSession.run(options, stop: StopRequest(), progress: ProgressReporter(quiet: true))
+        }
+        #expect("\(error!)".contains("frames, but csta (paper) takes videos of 14 to 4999 frames"))
+        #expect("\(error!)".contains("\(data.dataFile.path), video "))
+        #expect(!FileManager.default.fileExists(atPath: results.path))
+    }
 }

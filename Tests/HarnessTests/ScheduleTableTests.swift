@@ -48,6 +48,9 @@ struct ScheduleTableTests {
 
     @Test func paperSchedules() throws {
         let registry = ModelRegistry.standard
+        let csta = try registry.publishedSchedule("csta", .paper)
+        #expect(csta.batchSize == 1 && csta.epochs == 100 && csta.peakLearningRate == 1e-3 && csta.weightDecay == 1e-7)
+        #expect(csta.learningRate(epoch: 57) == 1e-3 && csta.gradientClip == nil && csta.loss == .maskedMSE)
         let tvsum = try registry.publishedSchedule("videosage", .paper)
         let summe = try registry.publishedSchedule("videosage", .paper, options: ["config": "summe"])
         #expect(tvsum.batchSize == 1 && tvsum.epochs == 50 && tvsum.peakLearningRate == 0.02 && tvsum.weightDecay == 1e-4)

@@ -24,7 +24,7 @@ import TensorCore
 /// Computed once, not three times: the key projection of the T frame rows (the three channels' frame
 /// rows are the same features, so their keys are equal); the CLS rows are projected per channel.
 public final class CSTAPaper: SummaryModel {
-    public static let contract = TrainingContract(maxBatchSize: 1, loss: .maskedMSE)
+    public static let contract = TrainingContract(maxBatchSize: 1, loss: .maskedMSE, frames: minimumLength...maximumLength)
     public var contract: TrainingContract { Self.contract }
 
     /// T = 13 leaves the third max pool a 1-row input, which PyTorch refuses (the official code fails).
