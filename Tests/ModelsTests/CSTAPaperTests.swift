@@ -43,7 +43,7 @@ struct CSTAPaperTests {
         #expect(shapes["linear1.3.weight"] == [1024])
         #expect(shapes["linear2.0.weight"] == [1, 1024])
         #expect(shapes["layernorm1.running_mean"] == [1])
-        #expect(model.contract == TrainingContract(maxBatchSize: 1, loss: .maskedMSE))
+        #expect(model.contract == TrainingContract(maxBatchSize: 1, loss: .maskedMSE, frames: 14...4999))
     }
 
     /// The keys are exactly the official ones: the reference's state_dict (written with them, 361
