@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Evaluation
 import Harness
 import VideoData
 
@@ -24,8 +25,27 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Shortest video in frames (1 frame = 1 s).") var minLength: Int = SyntheticConfig.default.minLength
     @Option(help: "Longest video in frames.") var maxLength: Int = SyntheticConfig.default.maxLength
     @Option(help: "Feature width.") var featureWidth: Int = SyntheticConfig.default.featureWidth
+    @Option(help: "File layout: mrhisum, or eccv16 (the TVSum/SumMe files; --train/--val/--test/--min-length/--max-length then do not apply).")
+    var layout: String = "mrhisum"
+    @Option(help: "With --layout eccv16: tvsum (50 videos of 2-10 min, 20 annotators, ydata-anno.tsv) or summe (25 videos, 15-18 users).")
+    var like: String?
 
     func run() throws {
+        switch layout {
+        case "mrhisum":
+            guard like == nil else { throw ValidationError("--like applies to --layout eccv16 only") }
+        case "eccv16":
+            guard let like, let set = ECCV16Set(rawValue: like) else {
+                throw ValidationError("--layout eccv16 needs --like tvsum or --like summe")
+            }
+            var config = SyntheticECCV16Config(like: set)
+            config.seed = seed
+            config.featureWidth = featureWidth
+            print(try SyntheticECCV16.generate(config, to: URL(fileURLWithPath: out)))
+            return
+        default:
+            throw ValidationError("--layout must be mrhisum or eccv16, not \(layout)")
+        }
         var config = SyntheticConfig.default
         config.seed = seed
         config.trainCount = train
