@@ -6,7 +6,7 @@ import Models
 /// `run.json`: everything about one model's run. Versioned by `schema` / `schemaVersion`; the fields are
 /// documented in results/README.md. Keys are written in snake_case.
 public struct RunRecord: Codable, Sendable {
-    public static let currentSchemaVersion = 1
+    public static let currentSchemaVersion = 2
     public var schema = "bench.run"
     public var schemaVersion = RunRecord.currentSchemaVersion
     /// `running` while epochs are being written, then `completed`, `interrupted` or `failed`.

@@ -63,7 +63,7 @@ public struct SummaryRow: Codable, Sendable {
 /// The comparison of several runs (`summary.json`), with the data they came from.
 public struct Summary: Codable, Sendable {
     public var schema = "bench.summary"
-    public var schemaVersion = 1
+    public var schemaVersion = 2
     public var runIds: [String]
     /// The data sets of the runs (path, synthetic or not, content hash), one per distinct set.
     public var datasets: [DataInfo]
