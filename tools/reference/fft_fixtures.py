@@ -6,7 +6,7 @@ checked against (FourierTests.swift).
 - `real2d`: float32-representable real maps and Re(fft(fft(x, axis=1), axis=0)), the EDSNet Fourier
   mixer's Re(fft_time(fft_feat(x))), in float64.
 
-Usage: /work/venv/bin/python tools/reference/fft_fixtures.py
+Usage: ../venv/bin/python tools/reference/fft_fixtures.py
 """
 
 from __future__ import annotations

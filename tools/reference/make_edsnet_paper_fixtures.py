@@ -14,7 +14,7 @@ official float32 model would hand them over) and stored as float32.
 Before writing, the script checks: the vectorised FFT pooling against the official per-frame loop,
 the loss gradient against central finite differences, the sampled labels' counts against the rules.
 
-Usage: /work/venv/bin/python tools/reference/make_edsnet_paper_fixtures.py
+Usage: ../venv/bin/python tools/reference/make_edsnet_paper_fixtures.py
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ the script checks: autograd gradients against central finite differences, the pu
 parameter counts (922,499 and 348,291) and key count, and, when torch_geometric is installed, the
 reference's layers against torch_geometric's (paper_videosage.check_against_pyg).
 
-Usage: /work/venv/bin/python tools/reference/make_paper_videosage_fixtures.py [--out DIR] [--skip-checks]
+Usage: ../venv/bin/python tools/reference/make_paper_videosage_fixtures.py [--out DIR] [--skip-checks]
 """
 
 from __future__ import annotations

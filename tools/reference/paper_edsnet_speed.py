@@ -3,7 +3,7 @@ widths, float32, eager mode, 2 threads: a training step (forward, DSNet loss fro
 backward, Adam 5e-5 / weight decay 1e-5) and inference (forward and the decoding to frame scores).
 The Swift side is Tests/ModelsTests/EDSNetPaperSpeed.swift; run both on the same quiet machine.
 
-Usage: /work/venv/bin/python tools/reference/paper_edsnet_speed.py [--repeats 15]
+Usage: ../venv/bin/python tools/reference/paper_edsnet_speed.py [--repeats 15]
 """
 
 from __future__ import annotations
