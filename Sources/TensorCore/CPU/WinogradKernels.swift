@@ -39,37 +39,21 @@ struct WinogradGeometry {
 /// U (16, O, C) from the kernel (O, C, 3, 3): U_ξ = G g Gᵀ. With `flipped`, the kernel of the input
 /// gradient instead: U (16, C, O) from g'[c][o] = g[o][c] rotated by 180 degrees.
 func winogradKernelTransform(_ weight: UnsafePointer<Float>, o: Int, c: Int, flipped: Bool) -> Tensor {
-    if flipped { return flippedKernelTransform(winogradKernelTransform(weight, o: o, c: c, flipped: false), o: o, c: c) }
-    let u = Tensor.empty([16, o * c])
+    let u = Tensor.empty([16, flipped ? c * o : o * c])
     let pu = u.storage.pointer, plane = o * c
-    // Eight kernels at a time as SIMD lanes (the same arithmetic as one kernel at a time, so the same
-    // bits): each of the 16 planes then gets a contiguous 8-wide store instead of 8 scattered scalar
-    // ones, which left this transform waiting on memory (about 8 % of a CSTA paper training step).
-    parallelChunks((plane + 7) / 8, grain: 512) { s, e in
-        for block in s..<e {
-            let first = block * 8, count = Swift.min(8, plane - first)
-            let src = weight + first * 9
-            @inline(__always) func tap(_ i: Int, _ j: Int) -> SIMD8<Float> {
-                var v = SIMD8<Float>()
-                for lane in 0..<count { v[lane] = src[lane * 9 + 3 * i + j] }
-                return v
-            }
+    parallelChunks(o * c, grain: 4096) { s, e in
+        for oc in s..<e {
+            let src = weight + oc * 9
+            @inline(__always) func tap(_ i: Int, _ j: Int) -> Float { flipped ? src[8 - 3 * i - j] : src[3 * i + j] }
+            let dst = flipped ? (oc % c) * o + oc / c : oc      // (c, o) order for the flipped kernel
             // t = G g (4 x 3), row by row; then U = t Gᵀ (4 x 4), the same combination along each row.
-            @inline(__always) func put(_ xi: Int, _ v: SIMD8<Float>) {
-                let dst = pu + xi * plane + first
-                if count == 8 {
-                    UnsafeMutableRawPointer(dst).storeBytes(of: v, as: SIMD8<Float>.self)
-                } else {
-                    for lane in 0..<count { dst[lane] = v[lane] }
-                }
+            @inline(__always) func store(_ i: Int, _ t0: Float, _ t1: Float, _ t2: Float) {
+                pu[(4 * i + 0) * plane + dst] = t0
+                pu[(4 * i + 1) * plane + dst] = 0.5 * (t0 + t1 + t2)
+                pu[(4 * i + 2) * plane + dst] = 0.5 * (t0 - t1 + t2)
+                pu[(4 * i + 3) * plane + dst] = t2
             }
-            @inline(__always) func store(_ i: Int, _ t0: SIMD8<Float>, _ t1: SIMD8<Float>, _ t2: SIMD8<Float>) {
-                put(4 * i + 0, t0)
-                put(4 * i + 1, 0.5 * (t0 + t1 + t2))
-                put(4 * i + 2, 0.5 * (t0 - t1 + t2))
-                put(4 * i + 3, t2)
-            }
-            @inline(__always) func gRow(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            @inline(__always) func gRow(_ j: Int) -> (Float, Float, Float, Float) {
                 let (g0, g1, g2) = (tap(0, j), tap(1, j), tap(2, j))
                 return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
             }
@@ -78,34 +62,6 @@ func winogradKernelTransform(_ weight: UnsafePointer<Float>, o: Int, c: Int, fli
             store(1, c0.1, c1.1, c2.1)
             store(2, c0.2, c1.2, c2.2)
             store(3, c0.3, c1.3, c2.3)
-        }
-    }
-    return u
-}
-
-/// The flipped kernel's transform from the plain one: rotating g by 180 degrees is g' = J g J (J the
-/// 3x3 exchange matrix), and G J = P G with P the 4x4 permutation that swaps rows 0 and 3, so
-/// U' = G g' Gᵀ = P U Pᵀ: plane (a, b) of U' is plane (p(a), p(b)) of U, transposed to (C, O). Done as a
-/// blocked transpose, because computing U' straight from the weights in (C, O) order either reads or
-/// writes one scattered element per step (a tenth of a CSTA paper training step went there).
-private func flippedKernelTransform(_ plain: Tensor, o: Int, c: Int) -> Tensor {
-    let u = Tensor.empty([16, c * o])
-    let src = UnsafePointer(plain.storage.pointer), dst = u.storage.pointer, plane = o * c, block = 32
-    let oBlocks = (o + block - 1) / block
-    parallelChunks(16 * oBlocks, grain: 4) { s, e in
-        for job in s..<e {
-            let xi = job / oBlocks, o0 = (job % oBlocks) * block, o1 = Swift.min(o, o0 + block)
-            let swapped = { (a: Int) in a == 0 ? 3 : (a == 3 ? 0 : a) }
-            let from = src + (4 * swapped(xi / 4) + swapped(xi % 4)) * plane, to = dst + xi * plane
-            var c0 = 0
-            while c0 < c {
-                let c1 = Swift.min(c, c0 + block)
-                for oi in o0..<o1 {
-                    let row = from + oi * c
-                    for ci in c0..<c1 { to[ci * o + oi] = row[ci] }
-                }
-                c0 = c1
-            }
         }
     }
     return u
