@@ -69,10 +69,10 @@ public enum Charts {
     }
 
     /// Round tick values covering `range`: steps of 1, 2 or 5 times a power of ten, about five ticks.
-    static func ticks(_ range: (Double, Double), count: Int = 5) -> [Double] {
+    static func ticks(_ range: (Double, Double), count: Int = 5, minimumStep: Double = 0) -> [Double] {
         let span = range.1 - range.0
         guard span > 0, span.isFinite else { return [range.0] }
-        let raw = span / Double(count)
+        let raw = max(span / Double(count), minimumStep)
         let magnitude = pow(10, (log10(raw)).rounded(.down))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         let first = (range.0 / step).rounded(.up) * step
@@ -107,8 +107,9 @@ public enum Charts {
         return (includeZero && low == 0 ? 0 : low - pad, high + pad)
     }
 
+    /// `integralX`: the x axis counts something whole (epochs), so its ticks are at least 1 apart.
     static func frame(title: String, xLabel: String, yLabel: String, x: (Double, Double)?, y: (Double, Double), body: String,
-                      legend: [String] = []) -> String {
+                      legend: [String] = [], integralX: Bool = false) -> String {
         let plotW = width - left - right, plotH = height - top - bottom
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
@@ -121,7 +122,7 @@ public enum Charts {
             s += "<text x=\"\(n(left - 6))\" y=\"\(n(py + 4))\" text-anchor=\"end\">\(tickLabel(value, step: yStep))</text>\n"
         }
         if let x {
-            let xTicks = ticks(x), xStep = xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1
+            let xTicks = ticks(x, minimumStep: integralX ? 1 : 0), xStep = xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1
             for value in xTicks {
                 let px = left + (value - x.0) / (x.1 - x.0) * plotW
                 s += "<text x=\"\(n(px))\" y=\"\(n(top + plotH + 16))\" text-anchor=\"middle\">\(tickLabel(value, step: xStep))</text>\n"
@@ -193,7 +194,7 @@ public enum Charts {
             let path = present.map { "\(n(sx($0.0))),\(n(sy($0.1.mean)))" }.joined(separator: " ")
             body += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
         }
-        return frame(title: title, xLabel: xLabel, yLabel: yLabel, x: x, y: y, body: body, legend: series.map(\.0))
+        return frame(title: title, xLabel: xLabel, yLabel: yLabel, x: x, y: y, body: body, legend: series.map(\.0), integralX: true)
     }
 
     public static func bars(title: String, yLabel: String, groups: [(String, [Double])], seriesNames: [String]) -> String {
