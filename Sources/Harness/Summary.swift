@@ -79,6 +79,9 @@ public struct Summary: Codable, Sendable {
     /// With folds (`--splits all`): how many videos the completed runs tested 0, 1, 2, ... times, per
     /// model and seed (absent otherwise).
     public var testCoverage: [TestCoverage]?
+    /// With folds: per model and quality metric, the sample standard deviation of the fold means (apart
+    /// from the sd over seeds in `statistics`, which averages a seed's folds first).
+    public var foldSpread: [FoldSpread]?
 
     public init(records: [RunRecord], runIds: [String]) throws {
         self.runIds = runIds
@@ -87,6 +90,7 @@ public struct Summary: Codable, Sendable {
         rows = records.map(SummaryRow.init)
         statistics = try ComparisonBuilder.statistics(records)
         testCoverage = TestCoverage.of(records)
+        foldSpread = FoldSpread.of(records)
     }
 
     public var isSynthetic: Bool { !datasets.isEmpty && datasets.allSatisfy(\.synthetic) }
@@ -159,6 +163,41 @@ public struct TestCoverage: Codable, Sendable, Equatable {
             "\(count) tested " + (n == 0 ? "0 times" : n == 1 ? "once" : n == 2 ? "twice" : "\(n) times")
         }
         return "\(videos) videos: " + parts.joined(separator: ", ")
+    }
+}
+
+/// How much a model's test metric moves between folds.
+public struct FoldSpread: Codable, Sendable, Equatable {
+    public var model: String
+    public var metric: String
+    /// Completed folds per seed (the smallest over seeds).
+    public var folds: Int
+    /// The sample standard deviation over the folds of each seed, averaged over seeds (nil below 2 folds).
+    public var sdFolds: Double?
+
+    static func of(_ records: [RunRecord]) -> [FoldSpread]? {
+        let folded = records.filter { $0.evaluationProtocol?.folds != nil && $0.status == .completed && $0.test != nil }
+        guard !folded.isEmpty else { return nil }
+        let labels = ComparisonBuilder.labels(records)
+        let byModel = Dictionary(grouping: folded) { labels[ComparisonBuilder.key($0)]! }
+        var out: [FoldSpread] = []
+        for model in byModel.keys.sorted() {
+            let bySeed = Dictionary(grouping: byModel[model]!, by: \.seed)
+            for metric in ComparisonBuilder.qualityMetrics {
+                var sds: [Double] = [], folds = Int.max
+                for seed in bySeed.keys.sorted() {
+                    let values = bySeed[seed]!.compactMap { ComparisonBuilder.runValue(metric, $0) }
+                    folds = min(folds, values.count)
+                    guard values.count >= 2 else { continue }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    sds.append((values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot())
+                }
+                guard folds > 0 && folds != Int.max else { continue }
+                out.append(FoldSpread(model: model, metric: metric, folds: folds,
+                                      sdFolds: sds.isEmpty ? nil : sds.reduce(0, +) / Double(sds.count)))
+            }
+        }
+        return out
     }
 }
 

@@ -60,6 +60,13 @@ public enum SummaryWriter {
                 ? ["Test coverage over the folds: \(coverage[0].sentence)."]
                 : coverage.map { "Test coverage over the folds, \($0.model) seed \($0.seed): \($0.sentence)." })
         }
+        if let spread = summary.foldSpread, !spread.isEmpty {
+            lines += ["", "Spread over the folds (sample sd of the fold means, averaged over seeds): "
+                      + Set(spread.map(\.model)).sorted().map { model in
+                          model + ": " + spread.filter { $0.model == model && $0.sdFolds != nil }
+                              .map { "\($0.metric) \(f($0.sdFolds))" }.joined(separator: ", ") + " (\(spread.first { $0.model == model }!.folds) folds)"
+                      }.joined(separator: "; ") + "."]
+        }
         if let statistics = summary.statistics { lines += StatisticsReport.markdown(statistics) }
         lines += ["", "## Speed and memory (this machine)", "",
                   "| model | train frames/s | inference frames/s | ms/step | GFLOP/s | of sgemm peak | peak tensor MiB | peak RSS MiB | non-finite steps skipped | wall s |",

@@ -64,6 +64,8 @@ struct ProtocolOptions: ParsableArguments {
         case nil: return false
         case "all"?:
             if data.data == nil { throw HarnessError.invalidArgument("--splits all needs --data and a split file with several folds (an eccv16 5-split file)") }
+            // --split-index names one fold; with every fold running it would be silently ignored.
+            if data.splitIndex != 0 { throw HarnessError.invalidArgument("give --split-index \(data.splitIndex) or --splits all, not both") }
             return true
         case let other?: throw HarnessError.invalidArgument("--splits '\(other)': the only value is 'all' (one fold: --split-index N)")
         }

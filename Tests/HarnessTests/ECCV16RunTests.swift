@@ -116,6 +116,33 @@ import VideoData
         #expect("\(misuse)".contains("--f1-reduction") && "\(misuse)".contains(mrhisum.dataFile.path))
     }
 
+    @Test(arguments: [
+        (["model", "videosage", "--splits", "some"], "Error: --splits 'some': the only value is 'all'"),
+        (["model", "videosage", "--splits", "all"], "Error: --splits all needs --data"),
+        (["all", "--splits", "all", "--split-index", "2", "--data", "x.h5"], "Error: give --split-index 2 or --splits all, not both"),
+        (["model", "videosage", "--f1-reduction", "max"], "Error: --f1-reduction needs --data with an eccv16"),
+        (["all", "--dataset", "tvsum"], "Error: --dataset needs --data with an eccv16"),
+    ])
+    func protocolOptionsAreRefusedByName(arguments: [String], message: String) throws {
+        let run = try HardeningCLITests.bench(arguments)
+        #expect(run.status == 1, "\(run.output)")
+        #expect(run.output.contains(message), "\(run.output)")
+    }
+
+    @Test func theCommandLineRefusesAFileOfUnknownSetBeforeWritingAndTakesDataset() throws {
+        let set = try Self.shared.get()
+        let folder = try TestData.temporaryDirectory("eccv16-cli-unknown")
+        let data = folder.appendingPathComponent("videos.h5")
+        try FileManager.default.copyItem(at: set.dataFile, to: data)
+        let source = DataSource(dataFile: data, splitFile: set.splitFile, synthetic: false)
+        let refused = try HardeningCLITests.modelRun(source)
+        #expect(refused.status == 1 && refused.output.contains("\(data.path): its name holds neither"), "\(refused.output)")
+        #expect(refused.results.isEmpty, "nothing is written")
+        let run = try HardeningCLITests.modelRun(source, ["--dataset", "summe"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("F1: eccv16 user summaries, max over users (set: summe, from --dataset"), "\(run.output)")
+    }
+
     @Test func fiveFoldsTestEveryVideoExactlyOnceAndPoolTheComparison() throws {
         let set = try Self.shared.get()
         let results = try TestData.temporaryDirectory("eccv16-folds")
@@ -147,6 +174,14 @@ import VideoData
         let f1 = try #require(stats.models.first { $0.model == "tiny" && $0.metric == "f1" })
         let pooled = result.records.flatMap { $0.test!.videos.compactMap(\.f1) }
         #expect(pooled.count == 15 && abs(f1.mean - pooled.reduce(0, +) / 15) < 1e-9)
+        // The spread over folds: the sample sd of the five fold means.
+        let foldF1 = result.records.map { $0.test!.f1.mean! }
+        let meanF1 = foldF1.reduce(0, +) / 5
+        let sdF1 = (foldF1.map { ($0 - meanF1) * ($0 - meanF1) }.reduce(0, +) / 4).squareRoot()
+        let spread = try #require(summary.foldSpread?.first { $0.model == "tiny" && $0.metric == "f1" })
+        let sdFolds = try #require(spread.sdFolds)
+        #expect(spread.folds == 5 && abs(sdFolds - sdF1) < 1e-9 && sdF1 > 0)
+        #expect(markdown.contains("Spread over the folds (sample sd of the fold means, averaged over seeds): tiny: test_mse "))
         // `bench report` rebuilds the same coverage from the run folders alone.
         let rebuilt = try Summary(records: try Summary.runRecords(in: result.folder), runIds: [result.runId])
         #expect(rebuilt.testCoverage == summary.testCoverage)
