@@ -53,8 +53,9 @@ public struct SelectionInfo: Codable, Sendable, Equatable {
     public var selection: ModelSelection
     /// "split file" (its val keys), "carved from the train keys" or "the test fold".
     public var validationFrom: String
-    /// The videos the epoch was chosen on.
-    public var validationKeys: [String]
+    /// The videos the epoch was chosen on; nil when they are the split file's own val keys (MR.HiSum's
+    /// 2,000 would otherwise be copied into every record).
+    public var validationKeys: [String]?
     /// The seed of the shuffle that carved the validation keys (only when carved).
     public var carveSeed: UInt64?
     /// `ModelSelection.optimisticLabel` when the epoch was chosen on the test fold.
@@ -78,7 +79,7 @@ public struct SelectionInfo: Codable, Sendable, Equatable {
                                   note: ModelSelection.optimisticLabel))
         case .val:
             if !split.val.isEmpty {
-                return (split, SelectionInfo(selection: .val, validationFrom: "split file", validationKeys: split.val, carveSeed: nil, note: nil))
+                return (split, SelectionInfo(selection: .val, validationFrom: "split file", validationKeys: nil, carveSeed: nil, note: nil))
             }
             let count = carveCount(trainCount: split.train.count)
             // At least one video must remain to train on.

@@ -76,7 +76,8 @@ import VideoData
         // (12 -> 2 videos) chose the epoch, and the record says which.
         let selection = try #require(record.evaluationProtocol?.selection)
         #expect(selection.selection == .val && selection.validationFrom.hasPrefix("carved") && selection.note == nil)
-        #expect(selection.validationKeys.count == 2 && Set(selection.validationKeys).isSubset(of: split.train))
+        let carved = try #require(selection.validationKeys)
+        #expect(carved.count == 2 && Set(carved).isSubset(of: split.train))
         #expect(record.data.valVideos == 2 && record.data.trainVideos == split.train.count - 2)
         #expect(record.epochs.allSatisfy { $0.valSpearmanRho != nil } && record.selectionRule.hasPrefix("best validation"))
         // The carve is seeded: the same seed and fold carve the same videos, another seed others.
@@ -84,6 +85,14 @@ import VideoData
         #expect(again == selection.validationKeys)
         let seeds = (1...5).map { try? SelectionInfo.apply(.val, to: split, seed: UInt64($0), fold: 0, file: "s").info.validationKeys }
         #expect(seeds.contains { $0 != selection.validationKeys })
+        // A split with val keys (MR.HiSum's) is used as it is: the run is exactly as before.
+        let withVal = DatasetSplit(train: ["a", "b", "c"], val: ["d"], test: ["e"])
+        let kept = try SelectionInfo.apply(.val, to: withVal, seed: 3, fold: 0, file: "s")
+        #expect(kept.split == withVal && kept.info.validationFrom == "split file" && kept.info.validationKeys == nil)
+        // Too few train videos to carve 2 and keep one is an error naming the file and the fold.
+        let tiny = DatasetSplit(train: ["a", "b"], val: [], test: ["e"])
+        let error = try #require(throws: HarnessError.self) { try SelectionInfo.apply(.val, to: tiny, seed: 0, fold: 3, file: "folds.json") }
+        #expect("\(error)".contains("folds.json: fold 3 has 2 train videos"))
     }
 
     @Test func aFileOfUnknownSetIsRefusedUnlessTheOptionsSayWhatItIs() throws {
