@@ -41,10 +41,10 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Randomness"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["TensorCore", "Evaluation", "VideoData"], swiftSettings: swiftSettings),
         .target(name: "Harness",
-                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport", "CBLAS"],
+                dependencies: ["TensorCore", "VideoData", "Evaluation", "Models", "FileSupport", "CBLAS", "Randomness"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "bench",
-                          dependencies: ["Harness", "Models", "TensorCore", "VideoData", "FileSupport",
+                          dependencies: ["Harness", "Models", "TensorCore", "VideoData", "FileSupport", "Evaluation",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
 
         // Test support shared by the test targets (fixture loading); not part of any product.

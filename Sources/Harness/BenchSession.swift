@@ -29,6 +29,10 @@ public struct SessionOptions {
     public var registry: ModelRegistry = .standard
     /// Measures the machine's sgemm rate once (switch off in tests to save time).
     public var measureSgemmPeak = true
+    /// `--splits all`: every fold of the split file, each (model, seed, fold) its own run.
+    public var allSplits = false
+    /// `--selection`: which videos choose the tested epoch.
+    public var selection: ModelSelection = .val
 
     public init(models: [String]) { self.models = models }
 
@@ -38,16 +42,19 @@ public struct SessionOptions {
                         threads: threads)
     }
 
-    /// Where one run of the matrix goes inside the session's folder.
-    func runFolder(_ plan: RunPlan, in folder: URL) -> URL {
-        if !comparison && seeds.count == 1 { return folder }
+    /// Where one run of the matrix goes inside the session's folder: `<model>/seed-<s>/` (`bench all`),
+    /// `seed-<s>/` (`bench model`, several seeds) or the folder itself, with `split-<k>/` below when the
+    /// session runs every fold.
+    func runFolder(_ plan: RunPlan, fold: Int? = nil, in folder: URL) -> URL {
+        if !comparison && seeds.count == 1 && fold == nil { return folder }
         let seedFolder = "seed-\(plan.seed)"
-        return comparison ? folder.appendingPathComponent(plan.model).appendingPathComponent(seedFolder)
-                          : folder.appendingPathComponent(seedFolder)
+        let run = comparison ? folder.appendingPathComponent(plan.model).appendingPathComponent(seedFolder)
+                             : folder.appendingPathComponent(seedFolder)
+        return fold.map { run.appendingPathComponent("split-\($0)") } ?? run
     }
 
     /// Whether the session writes a comparison (summary files) beside its runs.
-    var writesComparison: Bool { comparison || seeds.count > 1 }
+    var writesComparison: Bool { comparison || seeds.count > 1 || allSplits }
 }
 
 public struct SessionResult {
@@ -83,7 +90,24 @@ public enum BenchSession {
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
                      + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
         for warning in data.warnings { progress.log("WARNING: " + warning) }
-        try checkLengths(plans, data: data)
+        if let eccv16 = data.eccv16 {
+            progress.log("F1: eccv16 user summaries, \(eccv16.f1Reduction) over users (set: \(eccv16.dataset?.rawValue ?? "not known"), "
+                         + "from \(eccv16.datasetFrom); reduction from \(eccv16.f1ReductionFrom))")
+        }
+        // Every fold, and every run's selection (a fold too small to carve validation videos from is an
+        // error), is checked before the results folder is made.
+        var folds: [(index: Int?, data: PreparedData)] = [(nil, data)]
+        if options.allSplits {
+            let splits = try SplitFile.readAll(source.splitFile)
+            folds = try splits.enumerated().map { index, split in (index, try data.fold(index, split: split, of: splits.count)) }
+            progress.log("--splits all: \(splits.count) folds of \(source.splitFile.lastPathComponent)")
+        }
+        var runs: [(plan: RunPlan, fold: Int?, data: PreparedData)] = []
+        for plan in plans {
+            for fold in folds { runs.append((plan, fold.index, try fold.data.selecting(options.selection, seed: plan.seed))) }
+        }
+        if options.selection == .test { progress.log("WARNING: --selection test: every epoch is chosen on the test fold, \(ModelSelection.optimisticLabel)") }
+        for fold in folds { try checkLengths(plans, data: fold.data) }
         Threading.setCount(options.threads)
         if let warning = MachineInfo.blasWarning { progress.log("WARNING: " + warning) }
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
@@ -93,17 +117,19 @@ public enum BenchSession {
         let (runId, folder) = try RunFolder.create(in: options.resultsRoot, what: what)
         progress.log("results: \(folder.path)")
         var result = SessionResult(runId: runId, folder: folder, records: [], failures: [], interrupted: false, summary: nil)
-        for plan in plans {
+        for (plan, fold, runData) in runs {
             if stop.isRequested { result.interrupted = true; break }
-            let modelFolder = options.runFolder(plan, in: folder)
+            let modelFolder = options.runFolder(plan, fold: fold, in: folder)
             try AtomicFile.createFolder(modelFolder)
+            if let fold { progress.log("\(plan.model) seed \(plan.seed): fold \(fold + 1) of \(folds.count)") }
             do {
-                let record = try ModelRun.run(plan, data: data, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
+                let record = try ModelRun.run(plan, data: runData, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
                                               stop: stop, progress: progress)
                 result.records.append(record)
                 if record.status == .interrupted { result.interrupted = true; break }
             } catch {
-                let label = options.seeds.count > 1 ? "\(plan.model) (seed \(plan.seed))" : plan.model
+                var label = options.seeds.count > 1 ? "\(plan.model) (seed \(plan.seed))" : plan.model
+                if let fold { label += " (split \(fold))" }
                 progress.log("\(label) FAILED: \(error)")
                 result.failures.append((label, "\(error)"))
                 if let record = try? RunRecord.read(modelFolder.appendingPathComponent(ModelRun.runFileName)) {

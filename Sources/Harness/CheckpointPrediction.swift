@@ -71,7 +71,7 @@ public enum CheckpointPrediction {
     public static func run(model: any SummaryModel, data: PreparedData, part: DatasetSplit.Part, output: URL) throws -> SplitEvaluation {
         let keys = data.dataset.split.keys(part)
         guard !keys.isEmpty else { throw HarnessError.emptySplit(part: part.rawValue, dataset: data.source.dataFile.path) }
-        let result = try Evaluator(dataset: data.dataset).evaluate(model, keys: keys)
+        let result = try Evaluator(data: data).evaluate(model, keys: keys)
         try Evaluator.writePredictions(result, to: output)
         return result.evaluation
     }

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import VideoData
 
@@ -8,12 +9,19 @@ public struct DataSource: Sendable {
     public var splitFile: URL
     public var splitIndex: Int
     public var synthetic: Bool
+    /// `--dataset`: which eccv16 set the file is (else from its name).
+    public var eccv16Set: ECCV16Set?
+    /// `--f1-reduction`: overrides the set's own F1 reduction.
+    public var f1Reduction: F1Reduction?
 
-    public init(dataFile: URL, splitFile: URL, splitIndex: Int = 0, synthetic: Bool) {
+    public init(dataFile: URL, splitFile: URL, splitIndex: Int = 0, synthetic: Bool, eccv16Set: ECCV16Set? = nil,
+                f1Reduction: F1Reduction? = nil) {
         self.dataFile = dataFile
         self.splitFile = splitFile
         self.splitIndex = splitIndex
         self.synthetic = synthetic
+        self.eccv16Set = eccv16Set
+        self.f1Reduction = f1Reduction
     }
 
     /// `$BENCH_CACHE`, else `~/.cache/bench`.
@@ -55,12 +63,18 @@ public struct DataSource: Sendable {
 /// A data set opened and checked before any training starts: every video of every split is read and
 /// validated, so a bad file fails at once with the reader's message (file, video, what is wrong).
 public struct PreparedData {
-    public let source: DataSource
-    public let dataset: any VideoDataset
-    public let info: DataInfo
+    public private(set) var source: DataSource
+    public private(set) var dataset: any VideoDataset
+    public private(set) var info: DataInfo
     /// What the check found legitimate but unusual (one line per kind, naming the file and videos);
     /// printed before training and recorded in run.json.
     public let warnings: [String]
+    /// The F1 protocol of eccv16 data (nil for MR.HiSum).
+    public var eccv16: ECCV16Protocol? = nil
+    /// How the run that uses this data chooses its epoch (set by `selecting`; nil until then).
+    public var selection: SelectionInfo? = nil
+    /// The number of folds when a session runs every fold of a split file (`--splits all`).
+    public var folds: Int? = nil
 
     /// Small sets are kept in memory after the check (the default synthetic set is a few tens of MB);
     /// larger ones are read again on demand.
@@ -69,6 +83,14 @@ public struct PreparedData {
     public static func open(_ source: DataSource, expectedFeatureWidth: Int?) throws -> PreparedData {
         let opened = try VideoDatasets.open(source.dataFile, splitFile: source.splitFile, splitIndex: source.splitIndex,
                                             expectedFeatureWidth: expectedFeatureWidth)
+        // Resolved before any video is read: an eccv16 file of unknown set fails at once, naming the file.
+        var eccv16: ECCV16Protocol?
+        if opened.layout == .eccv16 {
+            eccv16 = try ECCV16Protocol.resolve(dataFile: source.dataFile, dataset: source.eccv16Set, f1Reduction: source.f1Reduction)
+        } else if source.eccv16Set != nil || source.f1Reduction != nil {
+            let option = source.eccv16Set != nil ? "--dataset" : "--f1-reduction"
+            throw HarnessError.invalidArgument("\(option) applies to eccv16 (TVSum/SumMe) files, but \(source.dataFile.path) is \(opened.layout.rawValue)")
+        }
         let split = opened.split
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: source.dataFile.path) }
         guard !split.test.isEmpty else { throw HarnessError.emptySplit(part: "test", dataset: source.dataFile.path) }
@@ -92,7 +114,46 @@ public struct PreparedData {
                             featureWidth: opened.featureWidth, trainVideos: split.train.count, valVideos: split.val.count,
                             testVideos: split.test.count, trainFrames: trainFrames)
         return PreparedData(source: source, dataset: dataset, info: info,
-                            warnings: DataWarning.lines(found, file: source.dataFile.path))
+                            warnings: DataWarning.lines(found, file: source.dataFile.path), eccv16: eccv16)
+    }
+
+    /// The same checked data through another fold of its split file (`--splits all`). The fold's videos
+    /// are read (from the cache when the set is kept in memory) and checked as `open` checks them.
+    public func fold(_ index: Int, split: DatasetSplit, of count: Int) throws -> PreparedData {
+        let file = source.splitFile.path
+        guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train (fold \(index))", dataset: file) }
+        guard !split.test.isEmpty else { throw HarnessError.emptySplit(part: "test (fold \(index))", dataset: file) }
+        try split.checkUsable(layout: dataset.layout, file: file)
+        let view = SplitView(dataset, split: split)
+        var found: [DataWarning] = []
+        for key in split.allKeys { found += try view.video(key).warnings }
+        var data = PreparedData(source: source, dataset: view, info: info, warnings: DataWarning.lines(found, file: source.dataFile.path),
+                                eccv16: eccv16, selection: nil, folds: count)
+        data.source.splitIndex = index
+        data.info.splitIndex = index
+        try data.recount()
+        return data
+    }
+
+    /// The data a run with `selection` trains and chooses its epoch on (`SelectionInfo.apply`), with
+    /// the choice recorded.
+    public func selecting(_ selection: ModelSelection, seed: UInt64) throws -> PreparedData {
+        let (split, info) = try SelectionInfo.apply(selection, to: dataset.split, seed: seed, fold: source.splitIndex,
+                                                    file: source.splitFile.path)
+        var data = self
+        data.selection = info
+        if split != dataset.split { data.dataset = SplitView(dataset, split: split) }
+        try data.recount()
+        return data
+    }
+
+    /// The video counts and train frames of `info` for the current split.
+    private mutating func recount() throws {
+        let split = dataset.split
+        info.trainVideos = split.train.count
+        info.valVideos = split.val.count
+        info.testVideos = split.test.count
+        info.trainFrames = try split.train.reduce(0) { $0 + (try dataset.length(of: $1)) }
     }
 }
 

@@ -10,6 +10,9 @@ public struct EvaluatedSplit {
     public var evaluation: SplitEvaluation
     public var videos: [Video]
     public var predictions: [[Float]]
+    /// The frame-level keyshot summary per video (eccv16 data with user summaries; nil otherwise), in
+    /// the order of `videos`: what the eccv16 F1 was computed from, written into predictions.h5.
+    public var machineSummaries: [[Bool]]?
     public var seconds: Double
     public var frames: Int
 }
@@ -22,10 +25,19 @@ public struct Evaluator {
     /// One video at a time by default: the models score a video the same in any batch (README "Padding"),
     /// and unbatched, a prediction is bit-identical to that video's own forward pass and costs no padding.
     public var batchSize: Int
+    /// How eccv16 videos get F1 (set and reduction). Without it, eccv16 videos get no F1 (their shots
+    /// are in original frames, not feature rows, so the MR.HiSum F1 does not apply).
+    public var eccv16: ECCV16Protocol?
 
-    public init(dataset: any VideoDataset, batchSize: Int = 1) {
+    public init(dataset: any VideoDataset, batchSize: Int = 1, eccv16: ECCV16Protocol? = nil) {
         self.dataset = dataset
         self.batchSize = max(1, batchSize)
+        self.eccv16 = eccv16
+    }
+
+    /// The evaluator of a checked data set, with its eccv16 protocol.
+    public init(data: PreparedData) {
+        self.init(dataset: data.dataset, eccv16: data.eccv16)
     }
 
     /// Predictions per video key, in the order of `keys`, and the seconds spent scoring.
@@ -65,8 +77,42 @@ public struct Evaluator {
         let inputs = zip(result.videos, result.predictions).map { video, prediction in
             Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout, withSummary: everySummary)
         }
-        return EvaluatedSplit(evaluation: try SplitEvaluation(evaluating: inputs), videos: result.videos,
-                              predictions: result.predictions, seconds: result.seconds, frames: result.frames)
+        var evaluation = try SplitEvaluation(evaluating: inputs)
+        var machineSummaries: [[Bool]]?
+        if dataset.layout == .eccv16 {
+            // mAP@50 / mAP@15 are MR.HiSum's (evaluation.md): not reported for the eccv16 sets.
+            for i in evaluation.videos.indices {
+                evaluation.videos[i].map50 = nil
+                evaluation.videos[i].map15 = nil
+            }
+            evaluation.map50 = MetricSummary(evaluation.videos.map(\.map50))
+            evaluation.map15 = MetricSummary(evaluation.videos.map(\.map15))
+            // As for MR.HiSum, F1 is over all videos or none: one video without user summaries makes it
+            // unavailable rather than a mean over a data-dependent subset.
+            if let eccv16, result.videos.allSatisfy({ !($0.userSummaries?.isEmpty ?? true) }) {
+                var summaries: [[Bool]] = []
+                for (i, (video, prediction)) in zip(result.videos, result.predictions).enumerated() {
+                    let (summary, f1) = try Evaluator.eccv16Scored(video: video, prediction: prediction.map(Double.init), protocol: eccv16)
+                    summaries.append(summary)
+                    evaluation.videos[i].f1 = f1.value
+                }
+                evaluation.f1 = MetricSummary(evaluation.videos.map(\.f1))
+                machineSummaries = summaries
+            }
+        }
+        return EvaluatedSplit(evaluation: evaluation, videos: result.videos, predictions: result.predictions,
+                              machineSummaries: machineSummaries, seconds: result.seconds, frames: result.frames)
+    }
+
+    /// One eccv16 video's machine summary (its step scores spread to frames, shots scored, 15% knapsack
+    /// on the shot lengths, which the reader checked equal to n_frame_per_seg) and its F1 against every
+    /// user summary, reduced as the protocol says.
+    static func eccv16Scored(video: Video, prediction: [Double], protocol eccv16: ECCV16Protocol) throws -> (summary: [Bool], f1: UserF1) {
+        let summary = try eccv16KeyshotSummary(stepScores: prediction, picks: video.picks, shots: video.changePoints,
+                                               frameCount: video.frameCount, proportion: eccv16.summaryProportion, video: video.key)
+        let users = (video.userSummaries ?? []).map { $0.map { $0 == 1 } }
+        let f1 = try Evaluation.eccv16F1(machine: summary, userSummaries: users, reduction: eccv16.f1Reduction, video: video.key)
+        return (summary, f1)
     }
 
     /// MR.HiSum videos carry shots and a keyshot summary in feature-row units, so they get F1; eccv16
@@ -84,8 +130,8 @@ public struct Evaluator {
     public static func writePredictions(_ split: EvaluatedSplit, to url: URL) throws {
         let writer = try PredictionsWriter(destination: url)
         do {
-            for (video, prediction) in zip(split.videos, split.predictions) {
-                try writer.write(key: video.key, pred: prediction, gtscore: video.gtscore)
+            for (i, (video, prediction)) in zip(split.videos, split.predictions).enumerated() {
+                try writer.write(key: video.key, pred: prediction, gtscore: video.gtscore, machineSummary: split.machineSummaries?[i])
             }
             try writer.commit()
         } catch let error as DataError {

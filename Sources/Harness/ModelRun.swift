@@ -36,7 +36,7 @@ public enum ModelRun {
             deviations: plan.entry.deviations, data: data.info,
             seed: plan.seed, threads: plan.threads, epochs: [], chosenEpoch: nil, selectionRule: "", test: nil,
             skippedNonFiniteSteps: 0, performance: nil, machine: MachineInfo.current(threads: plan.threads),
-            files: ["curves": curvesFileName]))
+            files: ["curves": curvesFileName], evaluationProtocol: RunProtocol(data: data)))
         do {
             try files.save()
             return try train(model, plan: plan, data: data, runId: runId, sgemmPeakGflops: sgemmPeakGflops, stop: stop,
@@ -54,7 +54,7 @@ public enum ModelRun {
                               sgemmPeakGflops: Double, stop: StopRequest, progress: ProgressReporter, files: RunFiles) throws -> RunRecord {
         let identity = CheckpointIdentity(plan: plan, inputDim: data.info.featureWidth).metadata.merging(["run_id": runId]) { $1 }
         let checkpointFile = files.folder.appendingPathComponent(checkpointFileName)
-        let evaluator = Evaluator(dataset: data.dataset)
+        let evaluator = Evaluator(data: data)
         let trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
         let events = TrainingEvents(
             stepFinished: { progress.step(plan.model, $0) },
@@ -74,6 +74,11 @@ public enum ModelRun {
         resetPeakResident()
         let outcome = try trainer.train(model, evaluator: evaluator, events: events)
         files.record.selectionRule = outcome.selectionRule
+        if data.selection?.selection == .test {
+            // The trainer's "validation" videos are the test fold: say so wherever the rule is shown.
+            files.record.selectionRule += "; the validation videos are the test fold: \(ModelSelection.optimisticLabel)"
+            progress.log("\(plan.model): WARNING: the epoch is chosen on the test fold, \(ModelSelection.optimisticLabel)")
+        }
         files.record.skippedNonFiniteSteps = outcome.skippedSteps
         if let stopped = outcome.stoppedAt {
             files.record.stoppedAt = stopped
@@ -86,7 +91,8 @@ public enum ModelRun {
 
         let tested = try evaluator.evaluate(model, keys: data.dataset.split.test)
         files.record.test = tested.evaluation
-        files.record.references = try ReferenceScores.evaluate(tested.videos, layout: data.dataset.layout, source: data.source)
+        files.record.references = try ReferenceScores.evaluate(tested.videos, layout: data.dataset.layout, source: data.source,
+                                                                    eccv16: data.eccv16)
         try Evaluator.writePredictions(tested, to: files.folder.appendingPathComponent(predictionsFileName))
         files.record.files["predictions"] = predictionsFileName
 
@@ -104,7 +110,8 @@ public enum ModelRun {
         try files.finish(.completed, outcome.earlyStopped ? "stopped early after \(files.record.epochs.count) epochs; tested \(chosen)"
                                                           : "ran all \(files.record.epochs.count) epochs; tested \(chosen)")
         func value(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }
-        progress.log("\(plan.model) test (\(chosen)): mse \(value(tested.evaluation.mse)) tau \(value(tested.evaluation.kendallTau.mean)) "
+        let optimistic = data.selection?.selection == .test ? ", \(ModelSelection.optimisticLabel)" : ""
+        progress.log("\(plan.model) test (\(chosen)\(optimistic)): mse \(value(tested.evaluation.mse)) tau \(value(tested.evaluation.kendallTau.mean)) "
                      + "rho \(value(tested.evaluation.spearmanRho.mean)) f1 \(value(tested.evaluation.f1.mean)) "
                      + "mAP50 \(value(tested.evaluation.map50.mean)) mAP15 \(value(tested.evaluation.map15.mean))")
         return files.record

@@ -13,7 +13,11 @@ public final class ProgressReporter: @unchecked Sendable {
         self.isTerminal = isTerminal
     }
 
+    /// Sees every log line, quiet or not (tests read what the console would say).
+    public var tap: ((String) -> Void)?
+
     public func log(_ line: String) {
+        tap?(line)
         guard !quiet else { return }
         clearLiveLine()
         FileHandle.standardError.write(Data((line + "\n").utf8))

@@ -44,6 +44,41 @@ public struct RunRecord: Codable, Sendable {
     public var files: [String: String]
     /// Reference predictors scored on the same test videos (`random`; `oracle` on synthetic data).
     public var references: [ReferenceEvaluation]? = nil
+    /// How the run was evaluated beyond the metrics' definitions: the eccv16 F1 set and reduction, the
+    /// model selection and its validation videos, the fold (absent in records written before it).
+    public var evaluationProtocol: RunProtocol? = nil
+}
+
+/// run.json's `evaluation_protocol`.
+public struct RunProtocol: Codable, Sendable {
+    /// How F1 was computed: "MR.HiSum gt_summary", "eccv16 user summaries" or "none".
+    public var f1: String
+    /// The eccv16 set and F1 reduction (eccv16 data only).
+    public var eccv16: ECCV16Protocol?
+    public var selection: SelectionInfo?
+    /// The fold of the split file this run trained and tested (its `split_index`), and how many the
+    /// session ran when it ran every fold (`--splits all`).
+    public var fold: Int
+    public var folds: Int?
+    /// Every video of the fold's split (train, val and test keys as the split file gives them), so a
+    /// comparison over folds can count the videos no fold tested.
+    public var splitKeys: [String]?
+
+    public init(data: PreparedData) {
+        switch data.dataset.layout {
+        case .mrHiSum: f1 = "MR.HiSum gt_summary (15% knapsack on the feature-row shots)"
+        case .eccv16: f1 = data.eccv16.map { "eccv16 user summaries, \($0.f1Reduction.rawValue) over users" } ?? "none"
+        }
+        eccv16 = data.eccv16
+        selection = data.selection
+        fold = data.source.splitIndex
+        folds = data.folds
+        // Only with folds: a single split's keys are already in the split file the record names.
+        splitKeys = data.folds == nil ? nil : data.dataset.split.allKeys
+    }
+
+    /// True when the epoch was chosen on the test videos.
+    public var selectedOnTest: Bool { selection?.selection == .test }
 }
 
 public enum RunStatus: String, Codable, Sendable {

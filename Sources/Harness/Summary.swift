@@ -30,6 +30,10 @@ public struct SummaryRow: Codable, Sendable {
     public var wallSeconds: Double?
     /// Validation Spearman per epoch (for the chart).
     public var valSpearmanRhoByEpoch: [Double?]
+    /// The fold of a `--splits all` session (absent otherwise).
+    public var splitIndex: Int?
+    /// "val" or "test" (absent in records written before selection was recorded).
+    public var selection: String?
 
     public init(_ r: RunRecord) {
         model = r.model.name
@@ -57,6 +61,8 @@ public struct SummaryRow: Codable, Sendable {
         skippedNonFiniteSteps = r.skippedNonFiniteSteps
         wallSeconds = r.wallSeconds
         valSpearmanRhoByEpoch = r.epochs.map(\.valSpearmanRho)
+        splitIndex = r.evaluationProtocol?.folds == nil ? nil : r.data.splitIndex
+        selection = r.evaluationProtocol?.selection?.selection.rawValue
     }
 }
 
@@ -70,6 +76,12 @@ public struct Summary: Codable, Sendable {
     public var rows: [SummaryRow]
     /// statistics.md over the completed runs (`ComparisonBuilder`); absent in summaries written before it.
     public var statistics: ComparisonStatistics?
+    /// With folds (`--splits all`): how many videos the completed runs tested 0, 1, 2, ... times, per
+    /// model and seed (absent otherwise).
+    public var testCoverage: [TestCoverage]?
+    /// With folds: per model and quality metric, the sample standard deviation of the fold means (apart
+    /// from the sd over seeds in `statistics`, which averages a seed's folds first).
+    public var foldSpread: [FoldSpread]?
 
     public init(records: [RunRecord], runIds: [String]) throws {
         self.runIds = runIds
@@ -77,6 +89,8 @@ public struct Summary: Codable, Sendable {
         datasets = records.map(\.data).filter { seen.insert($0.contentHash).inserted }
         rows = records.map(SummaryRow.init)
         statistics = try ComparisonBuilder.statistics(records)
+        testCoverage = TestCoverage.of(records)
+        foldSpread = FoldSpread.of(records)
     }
 
     public var isSynthetic: Bool { !datasets.isEmpty && datasets.allSatisfy(\.synthetic) }
@@ -111,6 +125,79 @@ public struct Summary: Codable, Sendable {
         var files: [URL] = []
         for case let file as URL in enumerator where file.lastPathComponent == ModelRun.runFileName { files.append(file) }
         return try files.sorted { $0.path < $1.path }.map(RunRecord.read)
+    }
+}
+
+/// How often each video of a fold-pooled comparison was tested, for one model and seed.
+public struct TestCoverage: Codable, Sendable, Equatable {
+    public var model: String
+    public var seed: UInt64
+    /// The distinct videos of the runs' splits.
+    public var videos: Int
+    /// `timesTested[n]`: how many videos were tested in exactly n completed folds (index 0: never).
+    public var timesTested: [Int]
+
+    /// Per (model, seed) of the completed runs that ran over folds; nil when none did.
+    static func of(_ records: [RunRecord]) -> [TestCoverage]? {
+        let folded = records.filter { $0.evaluationProtocol?.folds != nil }
+        guard !folded.isEmpty else { return nil }
+        let labels = ComparisonBuilder.labels(records)
+        var out: [TestCoverage] = []
+        let groups = Dictionary(grouping: folded) { "\(labels[ComparisonBuilder.key($0)]!)|\($0.seed)" }
+        for name in groups.keys.sorted() {
+            let runs = groups[name]!
+            var times: [String: Int] = [:]
+            for r in runs { for key in r.evaluationProtocol?.splitKeys ?? [] where times[key] == nil { times[key] = 0 } }
+            // A failed or interrupted fold tested nothing: its test videos count as untested.
+            for r in runs where r.status == .completed { for v in r.test?.videos ?? [] { times[v.name, default: 0] += 1 } }
+            var counts = [Int](repeating: 0, count: (times.values.max() ?? 0) + 1)
+            for n in times.values { counts[n] += 1 }
+            out.append(TestCoverage(model: labels[ComparisonBuilder.key(runs[0])]!, seed: runs[0].seed, videos: times.count, timesTested: counts))
+        }
+        return out
+    }
+
+    /// "50 videos: 0 tested 0 times, 50 tested once".
+    public var sentence: String {
+        let parts = timesTested.enumerated().map { n, count in
+            "\(count) tested " + (n == 0 ? "0 times" : n == 1 ? "once" : n == 2 ? "twice" : "\(n) times")
+        }
+        return "\(videos) videos: " + parts.joined(separator: ", ")
+    }
+}
+
+/// How much a model's test metric moves between folds.
+public struct FoldSpread: Codable, Sendable, Equatable {
+    public var model: String
+    public var metric: String
+    /// Completed folds per seed (the smallest over seeds).
+    public var folds: Int
+    /// The sample standard deviation over the folds of each seed, averaged over seeds (nil below 2 folds).
+    public var sdFolds: Double?
+
+    static func of(_ records: [RunRecord]) -> [FoldSpread]? {
+        let folded = records.filter { $0.evaluationProtocol?.folds != nil && $0.status == .completed && $0.test != nil }
+        guard !folded.isEmpty else { return nil }
+        let labels = ComparisonBuilder.labels(records)
+        let byModel = Dictionary(grouping: folded) { labels[ComparisonBuilder.key($0)]! }
+        var out: [FoldSpread] = []
+        for model in byModel.keys.sorted() {
+            let bySeed = Dictionary(grouping: byModel[model]!, by: \.seed)
+            for metric in ComparisonBuilder.qualityMetrics {
+                var sds: [Double] = [], folds = Int.max
+                for seed in bySeed.keys.sorted() {
+                    let values = bySeed[seed]!.compactMap { ComparisonBuilder.runValue(metric, $0) }
+                    folds = min(folds, values.count)
+                    guard values.count >= 2 else { continue }
+                    let mean = values.reduce(0, +) / Double(values.count)
+                    sds.append((values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot())
+                }
+                guard folds > 0 && folds != Int.max else { continue }
+                out.append(FoldSpread(model: model, metric: metric, folds: folds,
+                                      sdFolds: sds.isEmpty ? nil : sds.reduce(0, +) / Double(sds.count)))
+            }
+        }
+        return out
     }
 }
 

@@ -23,7 +23,9 @@ public enum SummaryWriter {
 
     /// " (seed s)" when the summary holds several seeds.
     static func seedLabel(_ summary: Summary, _ row: SummaryRow) -> String {
-        Set(summary.rows.map(\.seed)).count > 1 ? " (seed \(row.seed))" : ""
+        (Set(summary.rows.map(\.seed)).count > 1 ? " (seed \(row.seed))" : "")
+            + (row.splitIndex.map { " (split \($0))" } ?? "")
+            + (row.selection == ModelSelection.test.rawValue ? " [\(ModelSelection.optimisticLabel)]" : "")
     }
 
     static func megabytes(_ bytes: Int?) -> String { bytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "n/a" }
@@ -46,6 +48,24 @@ public enum SummaryWriter {
         for r in summary.rows {
             lines.append("| \(r.model)\(seedLabel(summary, r)) | \(r.variant) | \(r.size) | \(r.status) | \(r.parameters) | \(r.epochsRun) (\(r.chosenEpoch.map { "\($0 + 1)" } ?? "-")) | "
                          + "\(f(r.testMse)) | \(metric(r.kendallTau)) | \(metric(r.spearmanRho)) | \(metric(r.f1)) | \(metric(r.map50)) | \(metric(r.map15)) |")
+        }
+        if summary.rows.contains(where: { $0.selection == ModelSelection.test.rawValue }) {
+            lines += ["", "Rows marked [\(ModelSelection.optimisticLabel)] chose their epoch on the test fold itself, as the "
+                      + "published TVSum/SumMe codes do: their test numbers are optimistic and not comparable with validation-selected ones."]
+        }
+        if let coverage = summary.testCoverage, !coverage.isEmpty {
+            // One line when every model and seed saw the same folds (the usual case), else one per run group.
+            let sentences = Set(coverage.map(\.sentence))
+            lines += [""] + (sentences.count == 1
+                ? ["Test coverage over the folds: \(coverage[0].sentence)."]
+                : coverage.map { "Test coverage over the folds, \($0.model) seed \($0.seed): \($0.sentence)." })
+        }
+        if let spread = summary.foldSpread, !spread.isEmpty {
+            lines += ["", "Spread over the folds (sample sd of the fold means, averaged over seeds): "
+                      + Set(spread.map(\.model)).sorted().map { model in
+                          model + ": " + spread.filter { $0.model == model && $0.sdFolds != nil }
+                              .map { "\($0.metric) \(f($0.sdFolds))" }.joined(separator: ", ") + " (\(spread.first { $0.model == model }!.folds) folds)"
+                      }.joined(separator: "; ") + "."]
         }
         if let statistics = summary.statistics { lines += StatisticsReport.markdown(statistics) }
         lines += ["", "## Speed and memory (this machine)", "",

@@ -2,7 +2,8 @@ import FileSupport
 import Foundation
 
 /// Writes `predictions.h5`: one group per video with `pred` (n,) float32 and `gtscore` (n,) float32,
-/// so the metrics can be recomputed with other tools. Everything goes to a temporary file that
+/// and for eccv16 data `machine_summary` (n_frames,) float32 0/1, the frame-level keyshot summary the
+/// F1 was computed from, so the metrics can be recomputed with other tools. Everything goes to a temporary file that
 /// `commit()` renames into place; until then (and if anything fails) the destination is untouched,
 /// and an abandoned writer deletes its temporary file.
 public final class PredictionsWriter {
@@ -23,7 +24,7 @@ public final class PredictionsWriter {
     }
 
     /// Adds one video. Predictions and scores must be non-empty, of equal length and finite.
-    public func write(key: String, pred: [Float], gtscore: [Float]) throws {
+    public func write(key: String, pred: [Float], gtscore: [Float], machineSummary: [Bool]? = nil) throws {
         guard let file else { throw DataError.invalidConfiguration(reason: "predictions writer already finished") }
         let path = destination.path
         if written.contains(key) { throw DataError.duplicateKey(file: path, video: key, splits: ["predictions"]) }
@@ -40,6 +41,9 @@ public final class PredictionsWriter {
             let group = try file.root().createGroup(key)
             try group.write(pred, shape: [pred.count], to: "pred")
             try group.write(gtscore, shape: [gtscore.count], to: "gtscore")
+            if let machineSummary {
+                try group.write(machineSummary.map { $0 ? Float(1) : 0 }, shape: [machineSummary.count], to: "machine_summary")
+            }
         }
         written.insert(key)
     }
@@ -77,6 +81,8 @@ public enum PredictionsFile {
         public let key: String
         public let pred: [Float]
         public let gtscore: [Float]
+        /// The frame-level 0/1 summary (eccv16 data only).
+        public let machineSummary: [Bool]?
     }
 
     public static func read(_ url: URL) throws -> [Entry] {
@@ -90,7 +96,8 @@ public enum PredictionsFile {
                 throw DataError.lengthMismatch(file: url.path, video: key, featureRows: pred.count,
                                                gtscoreLength: gtscore.count)
             }
-            return Entry(key: key, pred: pred, gtscore: gtscore)
+            let machine = try reader.has("machine_summary") ? reader.finiteFloats("machine_summary").map { $0 == 1 } : nil
+            return Entry(key: key, pred: pred, gtscore: gtscore, machineSummary: machine)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import Harness
 import Models
@@ -6,6 +7,9 @@ import VideoData
 
 extension ModelVariant: ExpressibleByArgument {}
 extension ModelSize: ExpressibleByArgument {}
+extension ECCV16Set: ExpressibleByArgument {}
+extension F1Reduction: ExpressibleByArgument {}
+extension ModelSelection: ExpressibleByArgument {}
 
 /// Where the videos come from.
 struct DataOptions: ParsableArguments {
@@ -21,14 +25,50 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Seed of the synthetic set used when --data is not given.")
     var syntheticSeed: UInt64 = SyntheticConfig.default.seed
 
+    @Option(help: "Which eccv16 set --data is: tvsum (F1 mean over users) or summe (max over users). Default: from the file name; a name with neither is an error.")
+    var dataset: ECCV16Set?
+
+    @Option(help: "Override the eccv16 F1 reduction over users: mean (TVSum's convention) or max (SumMe's). Recorded in run.json.")
+    var f1Reduction: F1Reduction?
+
     func validate() throws {
         try NumericOption.atLeast(splitIndex, 0, "--split-index")
+        if data == nil, let option = dataset != nil ? "--dataset" : (f1Reduction != nil ? "--f1-reduction" : nil) {
+            throw HarnessError.invalidArgument("\(option) needs --data with an eccv16 (TVSum/SumMe) file; the default synthetic set is MR.HiSum-format")
+        }
     }
 
     func source(progress: ProgressReporter) throws -> DataSource {
-        if let data { return DataSource.user(data: data, split: split, splitIndex: splitIndex) }
+        if let data {
+            var source = DataSource.user(data: data, split: split, splitIndex: splitIndex)
+            source.eccv16Set = dataset
+            source.f1Reduction = f1Reduction
+            return source
+        }
         if split != nil { throw ValidationError("--split needs --data") }
         return try DataSource.synthetic(seed: syntheticSeed, log: progress.log)
+    }
+}
+
+/// The evaluation protocol of `bench all` / `bench model` (evaluation.md "TVSum and SumMe").
+struct ProtocolOptions: ParsableArguments {
+    @Option(help: "'all': run every fold of the split file (the eccv16 5-split files), each fold a run in split-<k>/, the comparison pooled over folds. Default: the one split --split-index names.")
+    var splits: String?
+
+    @Option(help: "How the tested epoch is chosen: val (default; the split's val keys, or a seeded 20% of each fold's train keys, at least 2 videos, when it has none) or test (on the test fold, as the published TVSum/SumMe codes do; marked 'selected on test (optimistic)').")
+    var selection: ModelSelection = .val
+
+    /// Whether every fold runs.
+    func allSplits(data: DataOptions) throws -> Bool {
+        switch splits {
+        case nil: return false
+        case "all"?:
+            if data.data == nil { throw HarnessError.invalidArgument("--splits all needs --data and a split file with several folds (an eccv16 5-split file)") }
+            // --split-index names one fold; with every fold running it would be silently ignored.
+            if data.splitIndex != 0 { throw HarnessError.invalidArgument("give --split-index \(data.splitIndex) or --splits all, not both") }
+            return true
+        case let other?: throw HarnessError.invalidArgument("--splits '\(other)': the only value is 'all' (one fold: --split-index N)")
+        }
     }
 }
 

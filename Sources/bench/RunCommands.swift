@@ -5,7 +5,8 @@ import Harness
 import Models
 
 /// Shared by `bench all` and `bench model`.
-func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunOptions, schedule: ScheduleOverrideOptions) throws {
+func runSession(models: [String], comparison: Bool, data: DataOptions, protocolOptions: ProtocolOptions, run: RunOptions,
+                schedule: ScheduleOverrideOptions) throws {
     let progress = ProgressReporter(quiet: run.quiet)
     InterruptHandling.install()
     var options = SessionOptions(models: models)
@@ -19,6 +20,8 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, run: RunO
     options.syntheticSeed = data.syntheticSeed
     options.resultsRoot = URL(fileURLWithPath: run.out)
     options.comparison = comparison
+    options.allSplits = try protocolOptions.allSplits(data: data)
+    options.selection = protocolOptions.selection
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
         let summary = try result.summary ?? Summary(records: result.records, runIds: [result.runId])
@@ -44,6 +47,7 @@ struct AllCommand: ParsableCommand {
         """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var evaluation: ProtocolOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var schedule: ScheduleOverrideOptions
     @Option(help: "Comma-separated subset of models (default: every registered model).")
@@ -52,7 +56,7 @@ struct AllCommand: ParsableCommand {
     func run() throws {
         let names = models.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? ModelRegistry.standard.names
         guard !names.isEmpty else { throw ValidationError("no models are registered yet") }
-        try runSession(models: names, comparison: true, data: data, run: common, schedule: schedule)
+        try runSession(models: names, comparison: true, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
     }
 }
 
@@ -66,10 +70,11 @@ struct ModelCommand: ParsableCommand {
                                  + ModelRegistry.standard.entries.map { "\($0.name) (\($0.summary))" }.joined(separator: ", ") + "."))
     var name: String
     @OptionGroup var data: DataOptions
+    @OptionGroup var evaluation: ProtocolOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var schedule: ScheduleOverrideOptions
 
     func run() throws {
-        try runSession(models: [name], comparison: false, data: data, run: common, schedule: schedule)
+        try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
     }
 }

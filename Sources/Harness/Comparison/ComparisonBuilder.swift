@@ -26,12 +26,17 @@ public enum ComparisonBuilder {
             var label = r.model.name
             if variantsByName[r.model.name]!.count > 1 { label += "/\(r.model.variant)" }
             if sizesByName[r.model.name]!.count > 1 { label += "/\(r.model.size)" }
+            // A model whose epoch was chosen on the test fold is its own row, marked in every table, so
+            // beside the same model selected on validation videos the pair's difference is the optimism.
+            if r.evaluationProtocol?.selectedOnTest == true { label += " [\(ModelSelection.optimisticLabel)]" }
             out[key(r)] = label
         }
         return out
     }
 
-    static func key(_ r: RunRecord) -> String { "\(r.model.name)|\(r.model.variant)|\(r.model.size)" }
+    static func key(_ r: RunRecord) -> String {
+        "\(r.model.name)|\(r.model.variant)|\(r.model.size)" + (r.evaluationProtocol?.selectedOnTest == true ? "|test" : "")
+    }
 
     static func runValue(_ metric: String, _ r: RunRecord) -> Double? {
         switch metric {

@@ -19,14 +19,18 @@ enum ReferenceScores {
     /// Seeds the random draws; fixed so every run, model and machine draws the same scores for a video.
     static let randomSeed: UInt64 = 0x5EED_0F_2A_4D_0E
 
-    static func evaluate(_ videos: [Video], layout: DatasetLayout, source: DataSource) throws -> [ReferenceEvaluation] {
-        // As for the model: F1 only when every video of the split has its keyshot summary.
+    static func evaluate(_ videos: [Video], layout: DatasetLayout, source: DataSource,
+                         eccv16: ECCV16Protocol? = nil) throws -> [ReferenceEvaluation] {
+        // As for the model: F1 only when every video of the split has its keyshot summary (MR.HiSum) or
+        // its user summaries (eccv16, scored as the model is).
         let withSummary = videos.allSatisfy { $0.gtSummary != nil }
+        let eccv16F1 = layout == .eccv16 && videos.allSatisfy { !($0.userSummaries?.isEmpty ?? true) } ? eccv16 : nil
         var references = [ReferenceEvaluation(
             name: "random",
             description: "uniform random frame scores, mean over \(randomReferenceDraws) seeded draws per video",
-            videos: videos.map { random($0, layout: layout, withSummary: withSummary) })]
-        if source.synthetic {
+            videos: try videos.map { try random($0, layout: layout, withSummary: withSummary, eccv16: eccv16F1) })]
+        // The stored interest is the MR.HiSum stand-in's; the eccv16 stand-in has none.
+        if source.synthetic && layout == .mrHiSum {
             let directory = source.dataFile.deletingLastPathComponent()
             let oracle = try videos.map { video -> VideoMetrics in
                 let interest = try SyntheticMRHiSum.interest(of: video.key, in: directory)
@@ -39,12 +43,18 @@ enum ReferenceScores {
     }
 
     /// One video's metrics averaged over the random draws (a metric's mean over the draws that define it).
-    static func random(_ video: Video, layout: DatasetLayout, withSummary: Bool) -> VideoMetrics {
+    static func random(_ video: Video, layout: DatasetLayout, withSummary: Bool, eccv16: ECCV16Protocol? = nil) throws -> VideoMetrics {
         let seed = SplitMix64.derive(randomSeed, stableHash(video.key))
         var sums = [Double](repeating: 0, count: 6), counts = [Int](repeating: 0, count: 6)
         for draw in 0..<randomReferenceDraws {
             let scores = uniformRandomScores(frames: video.length, seed: seed, draw: draw)
-            let m = evaluateVideo(Evaluator.evaluationInput(video: video, prediction: scores, layout: layout, withSummary: withSummary))
+            var m = evaluateVideo(Evaluator.evaluationInput(video: video, prediction: scores, layout: layout, withSummary: withSummary))
+            if layout == .eccv16 {
+                // As the evaluator does for the model: no mAP on eccv16 data, F1 against the user summaries.
+                m.map50 = nil
+                m.map15 = nil
+                m.f1 = try eccv16.map { try Evaluator.eccv16Scored(video: video, prediction: scores, protocol: $0).f1.value }
+            }
             for (i, value) in [m.mse, m.kendallTau, m.spearmanRho, m.f1, m.map50, m.map15].enumerated() {
                 if let value { sums[i] += value; counts[i] += 1 }
             }
