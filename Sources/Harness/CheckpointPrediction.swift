@@ -87,7 +87,8 @@ public enum RunMerge {
         guard !folders.isEmpty else { throw HarnessError.invalidArgument("bench report needs at least one run folder") }
         var records: [RunRecord] = [], seen: [String: String] = [:], runIds: [String] = []
         for folder in folders {
-            for record in try Summary.runRecords(in: folder) {
+            let found = try Summary.runRecords(in: folder)
+            for record in found {
                 // Run ids are folder names and can repeat across machines; the start time tells runs apart.
                 let identity = "\(record.runId) \(record.model.name)/\(record.model.variant)/\(record.model.size) seed \(record.seed) "
                     + "split \(record.data.splitIndex) started \(record.started)"
@@ -98,7 +99,7 @@ public enum RunMerge {
                 records.append(record)
             }
             var seenHere: Set<String> = []
-            runIds += try Summary.runRecords(in: folder).map(\.runId).filter { seenHere.insert($0).inserted }
+            runIds += found.map(\.runId).filter { seenHere.insert($0).inserted }
         }
         return try Summary(records: records, runIds: runIds)
     }

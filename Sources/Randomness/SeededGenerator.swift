@@ -2,7 +2,7 @@ import Foundation
 
 /// SplitMix64: turns one 64-bit seed into a stream of well-mixed words (used to seed xoshiro and to
 /// derive independent per-video and per-epoch seeds).
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }

@@ -35,19 +35,6 @@ enum HandMadeData {
     }
 }
 
-/// SplitMix64, enough for reproducible mutations (the project's generator lives in a module this test
-/// target does not import).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Issue 17, command-line cases: each refused input exits 1 with the option, file or video named, and
 /// leaves the results root empty.
 @Suite struct HardeningCLITests {
@@ -196,7 +183,7 @@ struct SplitMix: RandomNumberGenerator {
     @Test func fuzzedHDF5FilesEndInAnErrorOrAValidRead() throws {
         let data = try HandMadeData.write("fuzz-hdf5")
         let original = [UInt8](try Data(contentsOf: data.dataFile))
-        var random = SplitMix(state: 17)
+        var random = SplitMix64(seed: 17)
         let directory = try TestData.temporaryDirectory("fuzz-hdf5-files")
         var outcomes: [Int32: Int] = [:]
         for index in 0..<120 {

@@ -7,7 +7,7 @@ import Testing
 /// allocation, and mutated safetensors / zstd files end in an error or a valid load, never a crash.
 @Suite struct CheckpointLimitTests {
     static func plain() throws -> Data {
-        var random = SplitMix(state: 3)
+        var random = SplitMix64(seed: 3)
         let records = ["a.weight": TensorRecord(shape: [8, 4], values: (0..<32).map { _ in Float.random(in: -1...1, using: &random) }),
                        "a.bias": TensorRecord(shape: [8], values: (0..<8).map { Float($0) })]
         return try SafeTensors.encode(records, metadata: ["model": "tiny"])
@@ -66,7 +66,7 @@ import Testing
     @Test func fuzzedCheckpointsEndInAnErrorOrAValidLoad() throws {
         let plain = [UInt8](try Self.plain())
         let compressed = [UInt8](try Zstd.compress(Data(plain)))
-        var random = SplitMix(state: 17)
+        var random = SplitMix64(seed: 17)
         var errors = 0, loads = 0
         for index in 0..<400 {
             var bytes = index % 2 == 0 ? plain : compressed
@@ -90,13 +90,3 @@ import Testing
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

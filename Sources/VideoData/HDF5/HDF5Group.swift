@@ -103,14 +103,7 @@ public final class HDF5Group {
                 throw HDF5Error(file: child.file, object: child.object, operation: "write data set",
                                 stack: ["\(values.count) values do not fill the shape \(shape)"])
             }
-            var dims = shape.map { hsize_t($0) }
-            let space = try child.check(H5Screate_simple(Int32(dims.count), &dims, nil), "make data space")
-            defer { _ = H5Sclose(space) }
-            let properties = try child.check(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), "make data set properties")
-            defer { _ = H5Pclose(properties) }
-            try child.check(H5Pset_obj_track_times(properties, false), "turn off time tracking")
-            let dataset = try child.check(
-                H5Dcreate2(id, name, Element.fileType, space, h5pDefault, properties, h5pDefault), "create data set")
+            let dataset = try createDataset(name, shape: shape, as: Element.self, at: child)
             defer { _ = H5Dclose(dataset) }
             if count > 0 {
                 let status = values.withUnsafeBytes { buffer in
@@ -126,17 +119,22 @@ public final class HDF5Group {
     /// damaged or hostile file does; the readers must refuse it before allocating).
     public func declare<Element: HDF5Element>(_ name: String, shape: [Int], as _: Element.Type) throws {
         try HDF5Library.locked {
-            let child = location.child(name)
-            var dims = shape.map { hsize_t($0) }
-            let space = try child.check(H5Screate_simple(Int32(dims.count), &dims, nil), "make data space")
-            defer { _ = H5Sclose(space) }
-            let properties = try child.check(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), "make data set properties")
-            defer { _ = H5Pclose(properties) }
-            try child.check(H5Pset_obj_track_times(properties, false), "turn off time tracking")
-            let dataset = try child.check(
-                H5Dcreate2(id, name, Element.fileType, space, h5pDefault, properties, h5pDefault), "create data set")
-            _ = H5Dclose(dataset)
+            _ = H5Dclose(try createDataset(name, shape: shape, as: Element.self, at: location.child(name)))
         }
+    }
+
+    /// A new data set of `shape` (no modification times, so files are byte-for-byte reproducible), open;
+    /// the caller closes it. Runs inside `HDF5Library.locked`.
+    private func createDataset<Element: HDF5Element>(_ name: String, shape: [Int], as _: Element.Type,
+                                                     at child: HDF5Location) throws -> hid_t {
+        var dims = shape.map { hsize_t($0) }
+        let space = try child.check(H5Screate_simple(Int32(dims.count), &dims, nil), "make data space")
+        defer { _ = H5Sclose(space) }
+        let properties = try child.check(H5Pcreate(H5P_CLS_DATASET_CREATE_ID_g), "make data set properties")
+        defer { _ = H5Pclose(properties) }
+        try child.check(H5Pset_obj_track_times(properties, false), "turn off time tracking")
+        return try child.check(H5Dcreate2(id, name, Element.fileType, space, h5pDefault, properties, h5pDefault),
+                               "create data set")
     }
 
     // MARK: Attributes
