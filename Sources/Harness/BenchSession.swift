@@ -33,6 +33,8 @@ public struct SessionOptions {
     public var allSplits = false
     /// `--selection`: which videos choose the tested epoch.
     public var selection: ModelSelection = .val
+    /// `--distributed mpi`: this process's rank of a data-parallel run of one model, seed and fold.
+    public var parallel: DataParallel?
 
     public init(models: [String]) { self.models = models }
 
@@ -78,6 +80,10 @@ public enum BenchSession {
         guard Set(options.models).count == options.models.count else {
             throw HarnessError.invalidArgument("--models lists a model twice: \(options.models.joined(separator: ","))")
         }
+        if options.parallel != nil && (options.comparison || options.models.count > 1 || options.seeds.count > 1 || options.allSplits) {
+            throw HarnessError.invalidArgument("--distributed mpi trains one run (bench model NAME, one seed, one fold); "
+                                               + "run several as separate mpirun jobs")
+        }
         let source = try options.data ?? DataSource.synthetic(seed: options.syntheticSeed, cacheRoot: options.cacheRoot, log: progress.log)
         // Every plan is resolved (model, options, schedule) before the data is read or anything is written.
         let plans = try options.models.flatMap { model in
@@ -109,6 +115,11 @@ public enum BenchSession {
         if options.selection == .test { progress.log("WARNING: --selection test: every epoch is chosen on the test fold, \(ModelSelection.optimisticLabel)") }
         for fold in folds { try checkLengths(plans, data: fold.data) }
         Threading.setCount(options.threads)
+        if let parallel = options.parallel, !parallel.isRoot {
+            // The other ranks train their shares in step with rank 0 and write nothing.
+            let stopped = try ModelRun.follow(runs[0].plan, data: runs[0].data, parallel: parallel, stop: stop)
+            return SessionResult(runId: "", folder: options.resultsRoot, records: [], failures: [], interrupted: stopped, summary: nil)
+        }
         if let warning = MachineInfo.blasWarning { progress.log("WARNING: " + warning) }
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
         if peak > 0 { progress.log(String(format: "sgemm peak (1024^3, %d threads): %.1f GFLOP/s", options.threads, peak)) }
@@ -124,7 +135,7 @@ public enum BenchSession {
             if let fold { progress.log("\(plan.model) seed \(plan.seed): fold \(fold + 1) of \(folds.count)") }
             do {
                 let record = try ModelRun.run(plan, data: runData, folder: modelFolder, runId: runId, sgemmPeakGflops: peak,
-                                              stop: stop, progress: progress)
+                                              stop: stop, progress: progress, parallel: options.parallel)
                 result.records.append(record)
                 if record.status == .interrupted { result.interrupted = true; break }
             } catch {

@@ -15,9 +15,11 @@ public enum ModelRun {
     public static let predictionsFileName = "predictions.h5"
     public static let curvesFileName = "curves.csv"
 
+    /// `parallel`: rank 0 of a data-parallel run (the other ranks run `follow`).
     @discardableResult
     public static func run(_ plan: RunPlan, data: PreparedData, folder: URL, runId: String, sgemmPeakGflops: Double,
-                           stop: StopRequest = InterruptHandling.request, progress: ProgressReporter = ProgressReporter(quiet: true)) throws -> RunRecord {
+                           stop: StopRequest = InterruptHandling.request, progress: ProgressReporter = ProgressReporter(quiet: true),
+                           parallel: DataParallel? = nil) throws -> RunRecord {
         let startedAt = Date()
         Threading.setCount(plan.threads)
         let inputDim = data.info.featureWidth
@@ -36,11 +38,15 @@ public enum ModelRun {
             deviations: plan.entry.deviations, data: data.info,
             seed: plan.seed, threads: plan.threads, epochs: [], chosenEpoch: nil, selectionRule: "", test: nil,
             skippedNonFiniteSteps: 0, performance: nil, machine: MachineInfo.current(threads: plan.threads),
-            files: ["curves": curvesFileName], evaluationProtocol: RunProtocol(data: data)))
+            files: ["curves": curvesFileName], evaluationProtocol: RunProtocol(data: data),
+            distributed: parallel?.info(model: model, threads: plan.threads)))
+        if let info = files.record.distributed {
+            progress.log("data-parallel: \(info.ranks) MPI ranks x \(info.threadsPerRank) threads; BatchNorm: \(info.batchNorm)")
+        }
         do {
             try files.save()
             return try train(model, plan: plan, data: data, runId: runId, sgemmPeakGflops: sgemmPeakGflops, stop: stop,
-                             progress: progress, files: files)
+                             progress: progress, files: files, parallel: parallel)
         } catch {
             // Whatever failed (training, testing, writing predictions, a full disk), the record says so: the
             // space reserved when the run started is released for it first if the disk is full. If even
@@ -51,11 +57,13 @@ public enum ModelRun {
     }
 
     private static func train(_ model: any SummaryModel, plan: RunPlan, data: PreparedData, runId: String,
-                              sgemmPeakGflops: Double, stop: StopRequest, progress: ProgressReporter, files: RunFiles) throws -> RunRecord {
+                              sgemmPeakGflops: Double, stop: StopRequest, progress: ProgressReporter, files: RunFiles,
+                              parallel: DataParallel?) throws -> RunRecord {
         let identity = CheckpointIdentity(plan: plan, inputDim: data.info.featureWidth).metadata.merging(["run_id": runId]) { $1 }
         let checkpointFile = files.folder.appendingPathComponent(checkpointFileName)
         let evaluator = Evaluator(data: data)
-        let trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
+        var trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
+        trainer.parallel = parallel
         let events = TrainingEvents(
             stepFinished: { progress.step(plan.model, $0) },
             epochFinished: { epoch, skipped in
@@ -115,6 +123,19 @@ public enum ModelRun {
                      + "rho \(value(tested.evaluation.spearmanRho.mean)) f1 \(value(tested.evaluation.f1.mean)) "
                      + "mAP50 \(value(tested.evaluation.map50.mean)) mAP15 \(value(tested.evaluation.map15.mean))")
         return files.record
+    }
+}
+
+extension ModelRun {
+    /// A rank other than 0 of a data-parallel run: the same model trained on its shares of the same
+    /// batches, in step with rank 0; it evaluates nothing and writes nothing. Returns whether the run
+    /// was stopped (on any rank).
+    public static func follow(_ plan: RunPlan, data: PreparedData, parallel: DataParallel, stop: StopRequest) throws -> Bool {
+        Threading.setCount(plan.threads)
+        let model = try plan.makeModel(inputDim: data.info.featureWidth)
+        var trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
+        trainer.parallel = parallel
+        return try trainer.train(model, evaluator: Evaluator(data: data)).stoppedAt != nil
     }
 }
 

@@ -47,6 +47,8 @@ public struct RunRecord: Codable, Sendable {
     /// How the run was evaluated beyond the metrics' definitions: the eccv16 F1 set and reduction, the
     /// model selection and its validation videos, the fold (absent in records written before it).
     public var evaluationProtocol: RunProtocol? = nil
+    /// How a data-parallel run (`--distributed mpi`) split its work; absent for one process.
+    public var distributed: DistributedInfo? = nil
 }
 
 /// run.json's `evaluation_protocol`.

@@ -47,13 +47,16 @@ public struct TrainingOutcome {
 /// model's contract asks, gradient accumulation, non-finite steps skipped and counted, the epoch chosen by
 /// validation Spearman with early stopping, and the chosen state left loaded in the model. Writes no
 /// files: the run owns the checkpoint and run.json (through `events`). Deterministic for a seed and
-/// thread count.
+/// thread count. With `parallel`, one rank of a data-parallel run (see `DataParallel`): its share of
+/// every batch, one all-reduce per step, and only rank 0 validates.
 public struct Trainer {
     public var schedule: TrainingSchedule
     public var seed: UInt64
     /// Consecutive skipped steps that end a run (the problem persists).
     public var maxConsecutiveSkips = 20
     public var stop: StopRequest
+    /// This process's rank in a data-parallel run; nil on one process.
+    public var parallel: DataParallel?
 
     public init(schedule: TrainingSchedule, seed: UInt64, stop: StopRequest = StopRequest()) {
         self.schedule = schedule
@@ -70,6 +73,19 @@ public struct Trainer {
         let loader = try BatchLoader(dataset: dataset, keys: split.train, batchSize: schedule.batchSize, shuffle: true, seed: seed)
         let needs = model.contract.needs
         let hasValidation = !split.val.isEmpty
+        // Only rank 0 validates; the other ranks learn its early-stopping decision after each epoch.
+        let validates = hasValidation && (parallel?.isRoot ?? true)
+        var shares: BatchShares?
+        if let parallel {
+            guard schedule.batchSize >= parallel.size else {
+                throw HarnessError.invalidArgument("--distributed mpi: \(model.name) steps on batches of \(schedule.batchSize) video(s), "
+                    + "fewer than the \(parallel.size) ranks that would split each one (a model limited to one video per step cannot run data-parallel)")
+            }
+            shares = try BatchShares(parallel: parallel, dataset: dataset, keys: split.train, average: model.contract.lossAverage)
+            step.gradientReducer = parallel
+            parallel.broadcastState(of: model)
+            parallel.separateRandomStreams(of: model)
+        }
 
         var outcome = TrainingOutcome(
             epochs: [], chosenEpoch: nil,
@@ -89,24 +105,57 @@ public struct Trainer {
             step.learningRate = Float(lr)
             let plan = loader.plan(epoch: epoch)
             var lossSum = 0.0, lossFrames = 0, epochFrames = 0, applied = 0, skipped = 0
+            // This rank's part of the step's loss x frames, finite frames and frames (data-parallel only).
+            var pending = (lossFrames: 0.0, finiteFrames: 0, frames: 0), stepStart = 0
             let flopsBefore = Accounting.flops
             let epochStart = DispatchTime.now().uptimeNanoseconds
             for (index, keys) in plan.enumerated() {
-                if stop.isRequested {
+                // Data-parallel ranks agree on a stop in the step's all-reduce instead.
+                if shares == nil && stop.isRequested {
                     outcome.stoppedAt = StopPoint(epoch: epoch, step: index, reason: "interrupted (stop requested)")
                     break epochLoop
                 }
-                let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: needs)
-                let frames = batch.realFrames
-                let loss = step.accumulate(batch)
-                epochFrames += frames
-                if loss.isFinite {
-                    lossSum += Double(loss) * Double(frames)
-                    lossFrames += frames
+                if (index - stepStart) == schedule.gradientAccumulation { stepStart = index }
+                var loss = Float.nan
+                if let shares {
+                    let part = try shares.part(of: keys)
+                    if !part.keys.isEmpty {
+                        let batch = try ModelBatch(videos: part.keys.map { try dataset.video($0) }, needs: needs)
+                        loss = step.accumulate(batch, share: part.share)
+                        pending.frames += batch.realFrames
+                        if loss.isFinite {
+                            // Summed over ranks: the whole batch's loss x its frames, as one process counts it.
+                            pending.lossFrames += Double(loss) * Double(part.share) * Double(part.batchFrames)
+                            pending.finiteFrames += batch.realFrames
+                        }
+                    }
+                } else {
+                    let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: needs)
+                    let frames = batch.realFrames
+                    loss = step.accumulate(batch)
+                    epochFrames += frames
+                    if loss.isFinite {
+                        lossSum += Double(loss) * Double(frames)
+                        lossFrames += frames
+                    }
                 }
                 let lastOfEpoch = index == plan.count - 1
-                if step.pendingMicroBatches == schedule.gradientAccumulation || lastOfEpoch {
-                    step.reduceGradients()
+                if index - stepStart + 1 == schedule.gradientAccumulation || lastOfEpoch {
+                    if shares != nil {
+                        // The one all-reduce of the step: gradients, then these scalars, then the non-finite flag.
+                        let sums = step.reduceGradients(scalars: [Float(pending.lossFrames), Float(pending.finiteFrames),
+                                                                  Float(pending.frames), stop.isRequested ? 1 : 0])
+                        pending = (0, 0, 0)
+                        if sums[3] > 0 {
+                            step.discard()
+                            outcome.stoppedAt = StopPoint(epoch: epoch, step: stepStart, reason: "interrupted (stop requested on a rank)")
+                            break epochLoop
+                        }
+                        epochFrames += Int(sums[2])
+                        lossSum += Double(sums[0])
+                        lossFrames += Int(sums[1])
+                        loss = sums[1] > 0 ? sums[0] / sums[1] : .nan
+                    }
                     if step.apply() {
                         applied += 1
                         consecutiveSkips = 0
@@ -137,7 +186,8 @@ public struct Trainer {
                                      optimizerSteps: applied, skippedSteps: skipped, trainFrames: epochFrames,
                                      trainSeconds: trainSeconds, valMse: nil, valKendallTau: nil, valSpearmanRho: nil,
                                      valSeconds: 0, improved: false)
-            if hasValidation {
+            parallel?.averageRunningStatistics(of: model)
+            if validates {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let result = try evaluator.evaluate(model, keys: split.val)
                 record.valSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -162,7 +212,9 @@ public struct Trainer {
             }
             outcome.epochs.append(record)
             try events.epochFinished?(record, outcome.skippedSteps)
-            if hasValidation && epochsWithoutImprovement >= schedule.earlyStoppingPatience {
+            var stopsEarly = validates && epochsWithoutImprovement >= schedule.earlyStoppingPatience
+            if let parallel { stopsEarly = parallel.anyRank(stopsEarly) }
+            if stopsEarly {
                 outcome.earlyStopped = true
                 break
             }
@@ -172,5 +224,28 @@ public struct Trainer {
         }
         model.eval()
         return outcome
+    }
+}
+
+/// How a data-parallel rank splits each global batch: its videos, and its share of what the model's loss
+/// averages over (frames or videos), so the gradients summed over ranks are the whole batch's.
+struct BatchShares {
+    let parallel: DataParallel
+    let average: LossAverage
+    /// Feature rows of every train video, read once (the shares of other ranks' videos need them).
+    let lengths: [String: Int]
+
+    init(parallel: DataParallel, dataset: any VideoDataset, keys: [String], average: LossAverage) throws {
+        self.parallel = parallel
+        self.average = average
+        lengths = try Dictionary(uniqueKeysWithValues: keys.map { ($0, try dataset.length(of: $0)) })
+    }
+
+    func part(of keys: [String]) throws -> (keys: [String], share: Float, batchFrames: Int) {
+        let mine = parallel.share(keys)
+        func frames(_ keys: [String]) -> Int { keys.reduce(0) { $0 + lengths[$1]! } }
+        let batchFrames = frames(keys)
+        let share = average == .frames ? Float(frames(mine)) / Float(batchFrames) : Float(mine.count) / Float(keys.count)
+        return (mine, share, batchFrames)
     }
 }

@@ -31,6 +31,13 @@ public struct LossKind: RawRepresentable, Codable, Sendable, Hashable {
     }
 }
 
+/// What a model's loss averages over within a batch: real frames (masked MSE, BCE over frames) or videos
+/// (a mean of per-video losses). Data-parallel training weights each process's part of a batch by it, so
+/// the summed gradients are those of the whole batch.
+public enum LossAverage: String, Sendable, Codable {
+    case frames, videos
+}
+
 /// How a model trains: what its batches hold, how many videos one step may take, and which loss it
 /// minimises. Declared by the model's registry entry, so it is known before a model is built.
 public struct TrainingContract: Sendable, Equatable {
@@ -41,12 +48,15 @@ public struct TrainingContract: Sendable, Equatable {
     /// The video lengths (feature rows) the model can take; nil = any. A run checks every video of its
     /// split against it before training, naming the video (CSTA paper: 14...4999).
     public var frames: ClosedRange<Int>?
+    public var lossAverage: LossAverage
 
-    public init(maxBatchSize: Int? = nil, needs: BatchNeeds = [], loss: LossKind = .maskedMSE, frames: ClosedRange<Int>? = nil) {
+    public init(maxBatchSize: Int? = nil, needs: BatchNeeds = [], loss: LossKind = .maskedMSE, frames: ClosedRange<Int>? = nil,
+                lossAverage: LossAverage = .frames) {
         self.maxBatchSize = maxBatchSize
         self.needs = needs
         self.loss = loss
         self.frames = frames
+        self.lossAverage = lossAverage
     }
 
     /// Padded batches of any size, masked MSE: the `report` variants.

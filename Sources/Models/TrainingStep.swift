@@ -10,8 +10,8 @@ public final class TrainingStep {
     public let schedule: TrainingSchedule
     public let parameters: [Tensor]
     let optimizer: Adam
-    /// Combines gradients across processes (data parallelism); nil on one process.
-    public var gradientReducer: (([Tensor]) -> Void)?
+    /// Sums gradients across processes (data parallelism); nil on one process.
+    public var gradientReducer: (any GradientReducer)?
     private var microBatches = 0
     private var sawNonFiniteLoss = false
 
@@ -39,8 +39,10 @@ public final class TrainingStep {
     }
 
     /// Forward and backward of one micro-batch; gradients accumulate, scaled by 1 / accumulation so an
-    /// accumulated step averages its micro-batches. Returns the unscaled loss.
-    public func accumulate(_ batch: ModelBatch) -> Float {
+    /// accumulated step averages its micro-batches, and by `share`: this process's part of a micro-batch
+    /// split across processes (its frames or videos over the whole micro-batch's, as the model's loss
+    /// averages), so the summed gradients are the whole micro-batch's. Returns the unscaled loss.
+    public func accumulate(_ batch: ModelBatch, share: Float = 1) -> Float {
         if let limit = model.contract.maxBatchSize {
             checkArgument(batch.count <= limit, "\(model.name): a batch of \(batch.count) videos, but the model takes at most \(limit) per step")
         }
@@ -48,7 +50,7 @@ public final class TrainingStep {
         let value = loss.item
         microBatches += 1
         if value.isFinite {
-            (loss * (1 / Float(schedule.gradientAccumulation))).backward()
+            (loss * (share / Float(schedule.gradientAccumulation))).backward()
         } else {
             sawNonFiniteLoss = true
         }
@@ -57,17 +59,43 @@ public final class TrainingStep {
 
     public var pendingMicroBatches: Int { microBatches }
 
-    public func reduceGradients() { gradientReducer?(parameters) }
+    /// With a reducer: one all-reduce (sum) of a flat buffer holding every gradient, `scalars` and the
+    /// non-finite flag, so every process ends with the same gradients and the same decision to skip the
+    /// step. Returns the summed scalars (`scalars` itself on one process).
+    @discardableResult
+    public func reduceGradients(scalars: [Float] = []) -> [Float] {
+        guard let gradientReducer else { return scalars }
+        let total = parameters.reduce(0) { $0 + $1.count }
+        var buffer = [Float]()
+        buffer.reserveCapacity(total + scalars.count + 1)
+        for p in parameters {
+            if let grad = p.grad { buffer += grad.values } else { buffer += repeatElement(0, count: p.count) }
+        }
+        buffer += scalars
+        buffer.append(sawNonFiniteLoss ? 1 : 0)
+        gradientReducer.allReduceSum(&buffer)
+        var offset = 0
+        for p in parameters {
+            p.grad = Tensor(Array(buffer[offset..<offset + p.count]), shape: p.shape)
+            offset += p.count
+        }
+        // A non-finite loss anywhere skips the step everywhere (a non-finite gradient is in the sums).
+        sawNonFiniteLoss = buffer[buffer.count - 1] > 0
+        return Array(buffer[total..<total + scalars.count])
+    }
+
+    /// Drops the accumulated gradients without an update (a stopped step).
+    public func discard() {
+        model.zeroGrad()
+        microBatches = 0
+        sawNonFiniteLoss = false
+    }
 
     /// Clips and applies the accumulated gradients, or skips the update when a loss or gradient was not
     /// finite. Gradients are cleared either way. Returns whether the update was applied.
     @discardableResult
     public func apply() -> Bool {
-        defer {
-            model.zeroGrad()
-            microBatches = 0
-            sawNonFiniteLoss = false
-        }
+        defer { discard() }
         guard !sawNonFiniteLoss, gradientsAreFinite(parameters) else { return false }
         if let clip = schedule.gradientClip { clipGradientNorm(parameters, maxNorm: Float(clip)) }
         GradMode.withNoGrad { optimizer.step() }
@@ -81,4 +109,9 @@ public final class TrainingStep {
         reduceGradients()
         return (loss, apply())
     }
+}
+
+/// Sums a buffer over every process of a data-parallel run, in place (MPI_Allreduce with MPI_SUM).
+public protocol GradientReducer: AnyObject {
+    func allReduceSum(_ buffer: inout [Float])
 }

@@ -4,10 +4,11 @@ import Foundation
 import Harness
 import Models
 
-/// Shared by `bench all` and `bench model`.
+/// Shared by `bench all` and `bench model`. `parallel`: this process's rank of a data-parallel run.
 func runSession(models: [String], comparison: Bool, data: DataOptions, protocolOptions: ProtocolOptions, run: RunOptions,
-                schedule: ScheduleOverrideOptions) throws {
-    let progress = ProgressReporter(quiet: run.quiet)
+                schedule: ScheduleOverrideOptions, parallel: DataParallel? = nil) throws {
+    // Rank 0 speaks for a data-parallel run; the other ranks print only errors.
+    let progress = ProgressReporter(quiet: run.quiet || parallel.map { !$0.isRoot } ?? false)
     InterruptHandling.install()
     var options = SessionOptions(models: models)
     options.variant = run.variant
@@ -22,12 +23,22 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, protocolO
     options.comparison = comparison
     options.allSplits = try protocolOptions.allSplits(data: data)
     options.selection = protocolOptions.selection
+    options.parallel = parallel
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
         let summary = try result.summary ?? Summary(records: result.records, runIds: [result.runId])
         printJSON(try JSONCoding.encoder.encode(summary))
     }
     for failure in result.failures { progress.log("FAILED \(failure.model): \(failure.message)") }
+    if let parallel, !result.failures.isEmpty, parallel.collectivesStarted {
+        // Rank 0 failed mid-training and has written its failed run.json; the other ranks may be waiting in
+        // a collective call that will never come.
+        parallel.abort(code: 1)
+    }
+    if let parallel, !parallel.isRoot {
+        if result.interrupted { throw ExitCode(130) }
+        return
+    }
     if result.interrupted {
         FileHandle.standardError.write(Data("interrupted; what finished is in \(result.folder.path)\n".utf8))
         throw ExitCode(130)
@@ -73,8 +84,36 @@ struct ModelCommand: ParsableCommand {
     @OptionGroup var evaluation: ProtocolOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var schedule: ScheduleOverrideOptions
+    @Option(help: "mpi: data-parallel training over the ranks of 'mpirun -np K bench model NAME ... --distributed mpi' (Open MPI); rank 0 writes the results.")
+    var distributed: DistributedBackend?
 
     func run() throws {
-        try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
+        guard distributed != nil else {
+            return try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
+        }
+        let parallel = try DataParallel.start()
+        do {
+            try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule,
+                           parallel: parallel)
+        } catch let error where !(error is ExitCode) {
+            // Every rank meets bad input, and a persistently non-finite loss, alike, and ends with it; an
+            // error of one rank alone mid-training would leave the others waiting forever.
+            let shared = !parallel.collectivesStarted || (error as? HarnessError).map {
+                if case .persistentNonFinite = $0 { return true } else { return false } } ?? false
+            if !shared {
+                FileHandle.standardError.write(Data("rank \(parallel.rank): \(error)\n".utf8))
+                parallel.abort(code: 1)
+            }
+            parallel.finish()
+            throw error
+        } catch {
+            parallel.finish()
+            throw error
+        }
+        parallel.finish()
     }
+}
+
+enum DistributedBackend: String, ExpressibleByArgument {
+    case mpi
 }

@@ -12,7 +12,7 @@ import TensorCore
 /// (`frameScores`, also what `callAsFunction` returns), so every metric is the harness's common one.
 public final class EDSNetPaper: SummaryModel {
     public static let contract = TrainingContract(maxBatchSize: 1, needs: [.shots, .keyshotSummary],
-                                                  loss: .anchorClassificationLocation)
+                                                  loss: .anchorClassificationLocation, lossAverage: .videos)
     public var contract: TrainingContract { Self.contract }
 
     public let config: EDSNetPaperConfig

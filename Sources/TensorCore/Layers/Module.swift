@@ -82,6 +82,25 @@ extension Module {
     public func zeroGrad() {
         for p in parameters() { p.grad = nil }
     }
+
+    /// Every random stream held by this module and those below it (dropout, attention dropout, anchor
+    /// sampling), each once. Found by reflection over stored properties, so a new layer's stream cannot
+    /// be missed by a list kept elsewhere.
+    public func randomSources() -> [RandomSource] {
+        var seen = Set<ObjectIdentifier>(), out: [RandomSource] = []
+        func visit(_ module: any Module) {
+            var mirror: Mirror? = Mirror(reflecting: module)
+            while let current = mirror {
+                for child in current.children {
+                    if let source = child.value as? RandomSource, seen.insert(ObjectIdentifier(source)).inserted { out.append(source) }
+                }
+                mirror = current.superclassMirror
+            }
+            for (_, child) in module.children { visit(child) }
+        }
+        visit(self)
+        return out
+    }
 }
 
 /// Why a state could not be loaded: every problem at once, by key.

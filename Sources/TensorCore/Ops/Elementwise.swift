@@ -146,4 +146,10 @@ public final class RandomSource: @unchecked Sendable {
 
     /// A new independent stream derived from this one.
     public func split() -> RandomSource { RandomSource(seed: withGenerator { $0.next() }) }
+
+    /// Moves this stream onto another one derived from where it stands and `salt` (each rank of a
+    /// data-parallel run its own dropout stream, from the same seed).
+    public func rederive(salt: UInt64) {
+        withGenerator { generator in generator = SeededGenerator(seed: SplitMix64.derive(generator.next(), salt)) }
+    }
 }
