@@ -118,7 +118,7 @@ public struct Trainer {
                 if (index - stepStart) == schedule.gradientAccumulation { stepStart = index }
                 var loss = Float.nan
                 if let shares {
-                    let part = try shares.part(of: keys)
+                    let part = shares.part(of: keys)
                     if !part.keys.isEmpty {
                         let batch = try ModelBatch(videos: part.keys.map { try dataset.video($0) }, needs: needs)
                         loss = step.accumulate(batch, share: part.share)
@@ -241,7 +241,7 @@ struct BatchShares {
         lengths = try Dictionary(uniqueKeysWithValues: keys.map { ($0, try dataset.length(of: $0)) })
     }
 
-    func part(of keys: [String]) throws -> (keys: [String], share: Float, batchFrames: Int) {
+    func part(of keys: [String]) -> (keys: [String], share: Float, batchFrames: Int) {
         let mine = parallel.share(keys)
         func frames(_ keys: [String]) -> Int { keys.reduce(0) { $0 + lengths[$1]! } }
         let batchFrames = frames(keys)

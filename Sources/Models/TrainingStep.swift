@@ -12,7 +12,6 @@ public final class TrainingStep {
     let optimizer: Adam
     /// Sums gradients across processes (data parallelism); nil on one process.
     public var gradientReducer: (any GradientReducer)?
-    private var microBatches = 0
     private var sawNonFiniteLoss = false
 
     /// Refuses a schedule whose batch exceeds the model's per-step limit or names another loss.
@@ -48,7 +47,6 @@ public final class TrainingStep {
         }
         let loss = model.trainingLoss(batch)
         let value = loss.item
-        microBatches += 1
         if value.isFinite {
             (loss * (share / Float(schedule.gradientAccumulation))).backward()
         } else {
@@ -56,8 +54,6 @@ public final class TrainingStep {
         }
         return value
     }
-
-    public var pendingMicroBatches: Int { microBatches }
 
     /// With a reducer: one all-reduce (sum) of a flat buffer holding every gradient, `scalars` and the
     /// non-finite flag, so every process ends with the same gradients and the same decision to skip the
@@ -87,7 +83,6 @@ public final class TrainingStep {
     /// Drops the accumulated gradients without an update (a stopped step).
     public func discard() {
         model.zeroGrad()
-        microBatches = 0
         sawNonFiniteLoss = false
     }
 
