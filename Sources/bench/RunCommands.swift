@@ -6,7 +6,7 @@ import Models
 
 /// Shared by `bench all` and `bench model`.
 func runSession(models: [String], comparison: Bool, data: DataOptions, protocolOptions: ProtocolOptions, run: RunOptions,
-                schedule: ScheduleOverrideOptions) throws {
+                schedule: ScheduleOverrideOptions, into: String? = nil) throws {
     let progress = ProgressReporter(quiet: run.quiet)
     InterruptHandling.install()
     var options = SessionOptions(models: models)
@@ -22,6 +22,8 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, protocolO
     options.comparison = comparison
     options.allSplits = try protocolOptions.allSplits(data: data)
     options.selection = protocolOptions.selection
+    options.foldSubset = try protocolOptions.foldSubset()
+    options.into = into.map { URL(fileURLWithPath: $0) }
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
         let summary = try result.summary ?? Summary(records: result.records, runIds: [result.runId])
@@ -73,8 +75,11 @@ struct ModelCommand: ParsableCommand {
     @OptionGroup var evaluation: ProtocolOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var schedule: ScheduleOverrideOptions
+    @Option(help: "Write into this comparison folder (instead of a new folder under --out): each run at <model>/seed-<s>/[split-<k>/], the run id the folder's name, no summary. A completed run of the same configuration and data there is skipped; an unfinished one is moved aside to a hidden .<name>.attempt-<n> and run again; a completed one of another configuration is refused. What each `bench sweep` task runs.")
+    var into: String?
 
     func run() throws {
-        try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
+        try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule,
+                       into: into)
     }
 }

@@ -126,7 +126,8 @@ import VideoData
     }
 
     @Test(arguments: [
-        (["model", "videosage", "--splits", "some"], "Error: --splits 'some': the only value is 'all'"),
+        (["model", "videosage", "--splits", "some"], "Error: --splits 'some': give 'all' or a list of fold indices"),
+        (["model", "videosage", "--splits", "1,1", "--data", "x.h5"], "Error: --splits '1,1' lists a fold twice"),
         (["model", "videosage", "--splits", "all"], "Error: --splits all needs --data"),
         (["all", "--splits", "all", "--split-index", "2", "--data", "x.h5"], "Error: give --split-index 2 or --splits all, not both"),
         (["model", "videosage", "--f1-reduction", "max"], "Error: --f1-reduction needs --data with an eccv16"),
