@@ -105,6 +105,18 @@ public enum SweepPlanner {
         try checkDimension("seeds", matrix.seeds.map(String.init))
         guard !matrix.datasets.isEmpty else { throw HarnessError.invalidArgument("the sweep matrix is empty: no data sets") }
         try ThreadLimit.check(matrix.threads)
+        // Every model, variant, option and schedule first, before any data is read.
+        for source in matrix.datasets {
+            for variant in matrix.variants {
+                for size in matrix.sizes {
+                    for model in matrix.models {
+                        _ = try RunPlan.resolve(RunPlan.Request(model: model, variant: variant, size: size, options: matrix.modelOptions,
+                                                                overrides: matrix.overrides, threads: matrix.threads),
+                                                dataPath: source.dataFile.path, registry: registry)
+                    }
+                }
+            }
+        }
         let labels = datasetLabels(matrix.datasets)
         var tasks: [SweepTask] = [], comparisons: [URL] = [], conflicts: [String] = []
         for (datasetIndex, source) in matrix.datasets.enumerated() {
@@ -164,13 +176,12 @@ public enum SweepPlanner {
     }
 
     /// A folder name per data set: the data file's name without extension (the synthetic set's cache
-    /// folder, `synthetic-<seed>`), made unique with `-2`, `-3`, ...
+    /// cache folder, `synthetic-<seed>`), made unique with `-2`, `-3`, ...
     static func datasetLabels(_ sources: [DataSource]) -> [String] {
         var used = Set<String>()
         return sources.map { source in
-            let base = source.synthetic && source.dataFile.lastPathComponent == SyntheticMRHiSum.dataFileName
-                ? source.dataFile.deletingLastPathComponent().lastPathComponent
-                : source.dataFile.deletingPathExtension().lastPathComponent
+            let parent = source.dataFile.deletingLastPathComponent().lastPathComponent
+            let base = source.synthetic && parent.hasPrefix("synthetic-") ? parent : source.dataFile.deletingPathExtension().lastPathComponent
             var label = base, n = 1
             while !used.insert(label).inserted { n += 1; label = "\(base)-\(n)" }
             return label
