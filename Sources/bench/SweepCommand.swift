@@ -97,7 +97,7 @@ struct SweepCommand: ParsableCommand {
                              to: folder.appendingPathComponent("sweep.json"))
         let toRun = tasks.filter(\.toRun)
         let again = toRun.filter { $0.state == .rerun }.count
-        print("sweep '\(sweepName)' in \(folder.path): \(tasks.count) tasks, \(toRun.count) to run (\(again) of them again after an unfinished attempt), "
+        say("sweep '\(sweepName)' in \(folder.path): \(tasks.count) tasks, \(toRun.count) to run (\(again) of them again after an unfinished attempt), "
               + "\(tasks.count - toRun.count) already completed; \(taskThreads) thread(s) per task")
         let reports = folder.appendingPathComponent("reports")
         if local {
@@ -111,20 +111,21 @@ struct SweepCommand: ParsableCommand {
     private func runHere(_ toRun: [SweepTask], total: Int, executable: URL, comparisons: [URL], folder: URL, reports: URL) throws {
         InterruptHandling.install()
         let outcome = try LocalSweep.run(toRun, executable: executable, jobs: jobs ?? 1, logs: folder.appendingPathComponent("logs"),
-                                         log: { line in print(line) })
-        print("ran \(outcome.ran) of \(total) tasks (\(total - toRun.count) already completed), \(outcome.failed.count) failed"
-              + (outcome.interrupted ? "; interrupted before \(toRun.count - outcome.ran) tasks started" : ""))
+                                         log: { line in say(line) })
+        let notStarted = toRun.count - outcome.ran
+        say("ran \(outcome.ran) of \(total) tasks (\(total - toRun.count) already completed), \(outcome.failed.count) failed or interrupted"
+              + (outcome.interrupted ? "; interrupted" + (notStarted > 0 ? ", \(notStarted) tasks not started" : "") : ""))
         for comparison in comparisons {
             guard (try? Summary.runRecords(in: comparison))?.isEmpty == false else {
-                print("no runs in \(comparison.path) yet: nothing to merge")
+                say("no runs in \(comparison.path) yet: nothing to merge")
                 continue
             }
             let (merged, report) = try RunMerge.report([comparison], root: reports)
-            print("comparison of \(merged.rows.count) runs written to \(report.path) (summary.md)")
+            say("comparison of \(merged.rows.count) runs written to \(report.path) (summary.md)")
         }
         if outcome.interrupted { throw ExitCode(130) }
         if !outcome.failed.isEmpty {
-            for failure in outcome.failed { print("FAILED task \(failure.task.index) \(failure.task.label): see \(failure.log.path)") }
+            for failure in outcome.failed { say("FAILED task \(failure.task.index) \(failure.task.label): see \(failure.log.path)") }
             throw ExitCode.failure
         }
     }
@@ -148,29 +149,29 @@ struct SweepCommand: ParsableCommand {
         let mergeScript = batch.appendingPathComponent("merge.sbatch")
         try AtomicFile.write(Data(SlurmBatch.mergeScript(sweep: sweep, comparisons: comparisons, reports: reports, executable: executable.path,
                                                          options: options, logs: logs, workingDirectory: workingDirectory).utf8), to: mergeScript)
-        if let arrayScript { print("array script (\(toRun.count) tasks, --array=\(SlurmBatch.arraySpec(toRun.map(\.index)))): \(arrayScript.path)") }
-        else { print("every task has completed: no array to submit, only the merge") }
-        print("merge script: \(mergeScript.path)")
-        print("task logs: \(logs.path)")
+        if let arrayScript { say("array script (\(toRun.count) tasks, --array=\(SlurmBatch.arraySpec(toRun.map(\.index)))): \(arrayScript.path)") }
+        else { say("every task has completed: no array to submit, only the merge") }
+        say("merge script: \(mergeScript.path)")
+        say("task logs: \(logs.path)")
         guard let sbatch else {
-            print("to submit:")
+            say("to submit:")
             if let arrayScript {
-                print("  array=$(sbatch --parsable \(SlurmBatch.quote(arrayScript.path)))")
-                print("  sbatch --dependency=afterok:${array%%;*} --kill-on-invalid-dep=yes \(SlurmBatch.quote(mergeScript.path))")
+                say("  array=$(sbatch --parsable \(SlurmBatch.quote(arrayScript.path)))")
+                say("  sbatch --dependency=afterok:${array%%;*} --kill-on-invalid-dep=yes \(SlurmBatch.quote(mergeScript.path))")
             } else {
-                print("  sbatch \(SlurmBatch.quote(mergeScript.path))")
+                say("  sbatch \(SlurmBatch.quote(mergeScript.path))")
             }
-            print("or run this command again with --submit")
+            say("or run this command again with --submit")
             return
         }
         var dependency: [String] = []
         if let arrayScript {
             let arrayId = try SlurmBatch.submit(arrayScript, sbatch: sbatch)
-            print("array job: \(arrayId)")
+            say("array job: \(arrayId)")
             dependency = ["--dependency=afterok:\(arrayId)", "--kill-on-invalid-dep=yes"]
         }
         let mergeId = try SlurmBatch.submit(mergeScript, extra: dependency, sbatch: sbatch)
-        print("merge job: \(mergeId)" + (dependency.isEmpty ? "" : " (after the array completes; writes \(reports.path)/<date>-<time>-report/)"))
+        say("merge job: \(mergeId)" + (dependency.isEmpty ? "" : " (after the array completes; writes \(reports.path)/<date>-<time>-report/)"))
     }
 
     /// The `bench model` arguments of one task.
@@ -206,4 +207,9 @@ struct SweepCommand: ParsableCommand {
         }
         return url
     }
+}
+
+/// A line on stdout at once, not when a buffer fills: into a file or a pipe (a CI log) too, progress shows.
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -89,6 +89,22 @@ import Testing
         #expect(try RunRecord.read(failedFolder.appendingPathComponent("run.json")).status == .completed)
         try Self.expectSameStatistics(together, try Self.latestReport(sweep), models: 2 * 6, pairs: 6)
 
+        // A task still running in another process (it holds the task's lock): refused, nothing touched.
+        let runningFile = sweep.appendingPathComponent("videosage/seed-0/run.json")
+        let completedBytes = try Data(contentsOf: runningFile)
+        var running = try RunRecord.read(runningFile)
+        running.status = .running
+        try AtomicFile.write(try running.encoded(), to: runningFile)
+        do {
+            let lock = try TaskFolder.Lock(runningFile.deletingLastPathComponent())
+            let busy = try Self.snapshot(sweep)
+            let refused = try Self.bench(sweepArguments, expect: 1)
+            #expect(refused.contains("another bench process is running this task") && refused.contains("videosage/seed-0"), "\(refused)")
+            #expect(try Self.snapshot(sweep) == busy)
+            withExtendedLifetime(lock) {}
+        }
+        try AtomicFile.write(completedBytes, to: runningFile)
+
         // The same folder with another schedule: refused, naming the run and the difference; nothing written.
         let unchanged = try Self.snapshot(sweep)
         let reports = try FileManager.default.contentsOfDirectory(atPath: sweep.appendingPathComponent("reports").path)

@@ -25,7 +25,9 @@ public enum LocalSweep {
             lock.lock()
             defer { lock.unlock() }
             if status != 0 { failures.append((task, status, log)) }
-            report("task \(task.index) \(task.label): " + (status == 0 ? "done" : "FAILED (exit \(status)), see \(log.path)")
+            // 130: the run stopped at a Ctrl-C or SIGTERM and recorded where (`bench`'s exit status for it).
+            let outcome = status == 0 ? "done" : status == 130 ? "interrupted, see \(log.path)" : "FAILED (exit \(status)), see \(log.path)"
+            report("task \(task.index) \(task.label): " + outcome
                    + String(format: " (%.1f s)", seconds))
         }
         var failed: [(task: SweepTask, status: Int32, log: URL)] { lock.lock(); defer { lock.unlock() }; return failures }

@@ -96,7 +96,8 @@ public enum SweepPlanner {
     /// Expands the matrix into tasks under `folder` after checking everything a task would check
     /// (each model, variant, option and schedule; each data set read and validated as a run reads it,
     /// its folds, the selection for every seed, video lengths), and what earlier attempts left in the
-    /// task folders: a completed run of another configuration is refused. Nothing is written.
+    /// task folders: a completed run of another configuration, or a task still running in another
+    /// process, is refused. Nothing is written but, for an unfinished task, the probe of its lock file.
     public static func plan(_ matrix: SweepMatrix, folder: URL, registry: ModelRegistry = .standard,
                             arguments: (SweepTaskKey) -> [String], log: (String) -> Void = { _ in }) throws -> (tasks: [SweepTask], comparisons: [URL]) {
         try checkDimension("models", matrix.models.isEmpty ? [] : matrix.models)
@@ -152,9 +153,14 @@ public enum SweepPlanner {
                                 switch TaskFolder.state(of: runFolder, expected: IntoComparison.identity(plan, runData)) {
                                 case .empty: break
                                 case .completed: task.state = .completed
-                                case let .unfinished(why): task.state = .rerun; task.note = why
+                                case let .unfinished(why):
+                                    // Unfinished may mean still running (its process holds the task's lock).
+                                    do { _ = try TaskFolder.Lock(runFolder) } catch { conflicts.append("\(error)") }
+                                    task.state = .rerun
+                                    task.note = why
                                 case let .completedOther(_, differences):
-                                    conflicts.append("\(runFolder.path): " + differences.joined(separator: "; "))
+                                    conflicts.append("\(runFolder.path): a completed run of another configuration (a run is never replaced: use another sweep name): "
+                                                     + differences.joined(separator: "; "))
                                 }
                                 tasks.append(task)
                             }
@@ -163,7 +169,9 @@ public enum SweepPlanner {
                 }
             }
         }
-        guard conflicts.isEmpty else { throw IntoComparison.conflict(conflicts) }
+        guard conflicts.isEmpty else {
+            throw HarnessError.invalidArgument("the sweep folder holds runs it cannot take over (nothing was written):\n  " + conflicts.joined(separator: "\n  "))
+        }
         return (tasks, comparisons)
     }
 
