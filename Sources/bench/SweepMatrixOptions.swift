@@ -33,14 +33,15 @@ struct SweepMatrixOptions: ParsableArguments {
         return named.filter(\.1).map(\.0)
     }
 
-    func list(_ text: String?, _ option: String) -> [String]? {
+    /// A comma-separated option as a list (empty items dropped, so "," is an empty list).
+    func list(_ text: String?) -> [String]? {
         text.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 
-    func modelList() -> [String] { list(models, "--models") ?? ModelRegistry.standard.names }
+    func modelList() -> [String] { list(models) ?? ModelRegistry.standard.names }
 
     func variantList() throws -> [ModelVariant] {
-        try (list(variants, "--variants") ?? ["report"]).map { name in
+        try (list(variants) ?? ["report"]).map { name in
             guard let variant = ModelVariant(rawValue: name) else {
                 throw HarnessError.invalidArgument("--variants: unknown variant '\(name)' (known: \(ModelVariant.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -49,7 +50,7 @@ struct SweepMatrixOptions: ParsableArguments {
     }
 
     func sizeList() throws -> [ModelSize] {
-        try (list(sizes, "--sizes") ?? ["paper"]).map { name in
+        try (list(sizes) ?? ["paper"]).map { name in
             guard let size = ModelSize(rawValue: name) else {
                 throw HarnessError.invalidArgument("--sizes: unknown size '\(name)' (known: \(ModelSize.allCases.map(\.rawValue).joined(separator: ", ")))")
             }

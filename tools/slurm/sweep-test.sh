@@ -3,8 +3,10 @@
 # here on localhost by tools/slurm/local-cluster.sh): a 2-task CI-profile matrix (videosage and edsnet,
 # seed 0, --size small --profile ci) runs as a job array, the merge job (afterok on the array) runs
 # `bench report`, and the merged summary must hold both runs, completed. Then the same sweep is submitted
-# again: both tasks are skipped (no array), only the merge runs. Prints the job ids, their states and the
-# merged table; stops the daemons however it ends. Needs root and Debian's slurm-wlm and munge.
+# again: both tasks are skipped (no array), only the merge runs. Then one task's run.json is made to say
+# failed and the sweep submitted again: that task alone runs again, its earlier files kept aside. Prints
+# the job ids, their states and the merged tables; stops the daemons however it ends. Needs root and
+# Debian's slurm-wlm and munge.
 #
 #   tools/slurm/sweep-test.sh [path/to/bench]      (default .build/release/bench)
 set -euo pipefail
@@ -84,5 +86,21 @@ wait_for "$merge" 300
 job_states "$merge"
 job_states "$merge" | grep -q " COMPLETED exit 0:0" || { echo "the second merge job did not complete" >&2; exit 1; }
 [[ "$(ls -d "$work"/results/slurm-ci/reports/*-report | wc -l)" -eq 2 ]] || { echo "expected a second report" >&2; exit 1; }
+
+echo "== a task left failed (its run.json says so) runs again on resubmission, its earlier files moved aside"
+run_file="$work/results/slurm-ci/videosage/seed-0/run.json"
+sed -i 's/"status" : "completed"/"status" : "failed"/' "$run_file"
+submit
+grep -q "1 to run (1 of them again" "$work/submit.log" && [[ -n "$array" ]] || { echo "the failed task was not resubmitted alone" >&2; exit 1; }
+wait_for "$array" 900
+wait_for "$merge" 300
+job_states "$array"
+job_states "$merge"
+job_states "$merge" | grep -q " COMPLETED exit 0:0" || { echo "the third merge job did not complete" >&2; exit 1; }
+grep -q '"status" : "failed"' "$work/results/slurm-ci/videosage/.seed-0.attempt-1/run.json" || { echo "the earlier attempt was not kept" >&2; exit 1; }
+report="$(ls -d "$work"/results/slurm-ci/reports/*-report | tail -n 1)"
+[[ "$(grep -c '"status" : "completed"' "$report/summary.json")" -eq 2 ]] || { echo "expected 2 completed runs after the rerun" >&2; exit 1; }
+echo "earlier attempt kept in videosage/.seed-0.attempt-1; merged table ($report/summary.md):"
+awk '/^\|/ {print; shown = 1; next} shown {exit}' "$report/summary.md"
 jobs_to_cancel=()
 echo "slurm sweep test passed"
