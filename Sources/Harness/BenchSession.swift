@@ -96,7 +96,10 @@ public enum BenchSession {
         progress.log("checking \(source.dataFile.path) (split \(source.splitFile.lastPathComponent)) ...")
         let data = try PreparedData.open(source, expectedFeatureWidth: nil)
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
-                     + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
+                     + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (\(data.info.standInLabel))" : ""))
+        if let annotators = data.annotators {
+            progress.log("rank correlation: annotators protocol, \(annotators.videoCount) videos' annotators from \(annotators.file) (ids from \(annotators.mappingFrom))")
+        }
         for warning in data.warnings { progress.log("WARNING: " + warning) }
         if let eccv16 = data.eccv16 {
             progress.log("F1: eccv16 user summaries, \(eccv16.f1Reduction) over users (set: \(eccv16.dataset?.rawValue ?? "not known"), "

@@ -10,6 +10,7 @@ extension ModelSize: ExpressibleByArgument {}
 extension ECCV16Set: ExpressibleByArgument {}
 extension F1Reduction: ExpressibleByArgument {}
 extension ModelSelection: ExpressibleByArgument {}
+extension CorrelationProtocol: ExpressibleByArgument {}
 
 /// Where the videos come from.
 struct DataOptions: ParsableArguments {
@@ -31,8 +32,23 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Override the eccv16 F1 reduction over users: mean (TVSum's convention) or max (SumMe's). Recorded in run.json.")
     var f1Reduction: F1Reduction?
 
+    @Option(help: "What tau and rho are computed against: gtscore (each video's gtscore) or annotators (TVSum: each annotator of --annotations at the picks, mean over annotators, then videos; the leave-one-out human agreement is a reference row). Default: annotators when --annotations is given, else gtscore. Recorded in run.json and the summary.")
+    var correlation: CorrelationProtocol?
+
+    @Option(help: "TVSum's ydata-anno.tsv (video id, category, 1-5 score per frame) for --correlation annotators.")
+    var annotations: String?
+
+    @Option(help: "Links the h5's groups to the --annotations video ids: one 'group<TAB>video_id' line per video. Default: each group's video_name.")
+    var annotationMap: String?
+
     func validate() throws {
         try NumericOption.atLeast(splitIndex, 0, "--split-index")
+        if data == nil, let option = annotations != nil ? "--annotations" : (annotationMap != nil ? "--annotation-map" : nil) {
+            throw HarnessError.invalidArgument("\(option) needs --data with an eccv16 TVSum file; the default synthetic set is MR.HiSum-format")
+        }
+        if data == nil, correlation == .annotators {
+            throw HarnessError.invalidArgument("--correlation annotators needs --data with an eccv16 TVSum file and --annotations")
+        }
         if data == nil, let option = dataset != nil ? "--dataset" : (f1Reduction != nil ? "--f1-reduction" : nil) {
             throw HarnessError.invalidArgument("\(option) needs --data with an eccv16 (TVSum/SumMe) file; the default synthetic set is MR.HiSum-format")
         }
@@ -43,6 +59,9 @@ struct DataOptions: ParsableArguments {
             var source = DataSource.user(data: data, split: split, splitIndex: splitIndex)
             source.eccv16Set = dataset
             source.f1Reduction = f1Reduction
+            source.correlation = correlation ?? (annotations != nil ? .annotators : .gtscore)
+            source.annotationsFile = annotations.map { URL(fileURLWithPath: $0) }
+            source.annotationMap = annotationMap.map { URL(fileURLWithPath: $0) }
             return source
         }
         if split != nil { throw ValidationError("--split needs --data") }
