@@ -185,6 +185,9 @@ struct SweepCommand: ParsableCommand {
             arguments += ["--data", source.dataFile.standardizedFileURL.path, "--split", source.splitFile.standardizedFileURL.path]
             if let set = data.dataset { arguments += ["--dataset", set.rawValue] }
             if let reduction = data.f1Reduction { arguments += ["--f1-reduction", reduction.rawValue] }
+            arguments += ["--correlation", source.correlation.rawValue]
+            if let file = source.annotationsFile { arguments += ["--annotations", file.standardizedFileURL.path] }
+            if let file = source.annotationMap { arguments += ["--annotation-map", file.standardizedFileURL.path] }
             if let fold = key.fold { arguments += ["--splits", "\(fold)"] } else if source.splitIndex != 0 { arguments += ["--split-index", "\(source.splitIndex)"] }
         }
         arguments += ["--selection", evaluation.selection.rawValue] + schedule.arguments + ["--into", key.comparison.path]

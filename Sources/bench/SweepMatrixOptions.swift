@@ -25,7 +25,8 @@ struct SweepMatrixOptions: ParsableArguments {
             ("--models", models != nil), ("--variants", variants != nil), ("--sizes", sizes != nil), ("--seeds", seeds != nil),
             ("--data", d.data != nil), ("--split", d.split != nil), ("--split-index", d.splitIndex != 0),
             ("--synthetic-seed", d.syntheticSeed != SyntheticConfig.default.seed), ("--dataset", d.dataset != nil),
-            ("--f1-reduction", d.f1Reduction != nil), ("--splits", evaluation.splits != nil), ("--selection", evaluation.selection != .val),
+            ("--f1-reduction", d.f1Reduction != nil), ("--correlation", d.correlation != nil), ("--annotations", d.annotations != nil),
+            ("--annotation-map", d.annotationMap != nil), ("--splits", evaluation.splits != nil), ("--selection", evaluation.selection != .val),
             ("--epochs", s.epochs != nil), ("--batch-size", s.batchSize != nil), ("--gradient-accumulation", s.gradientAccumulation != nil),
             ("--lr", s.lr != nil), ("--weight-decay", s.weightDecay != nil), ("--clip", s.clip != nil), ("--dropout", s.dropout != nil),
             ("--patience", s.patience != nil), ("--profile", s.profile != nil), ("--option", !s.modelOptions.isEmpty),
@@ -84,7 +85,7 @@ extension ScheduleOverrideOptions {
 /// (`models`, `seeds`, `sizes`, `epochs`, `batch_size` or `batch-size`, ...), values as on the command
 /// line (a list is joined with commas; `option` is a list of key=value or an object), and optionally
 /// `datasets`: a list of objects with the data options (`data`, `split`, `split_index`, `dataset`,
-/// `f1_reduction`, `synthetic_seed`), one comparison each. Relative paths are from the file's folder.
+/// `f1_reduction`, `correlation`, `annotations`, `annotation_map`, `synthetic_seed`), one comparison each. Relative paths are from the file's folder.
 enum SweepFileReader {
     indirect enum Value: Decodable {
         case text(String), list([Value]), object([String: Value])
@@ -100,8 +101,9 @@ enum SweepFileReader {
         }
     }
 
-    static let dataKeys: Set<String> = ["data", "split", "split-index", "synthetic-seed", "dataset", "f1-reduction"]
-    static let pathKeys: Set<String> = ["data", "split"]
+    static let dataKeys: Set<String> = ["data", "split", "split-index", "synthetic-seed", "dataset", "f1-reduction", "correlation",
+                                        "annotations", "annotation-map"]
+    static let pathKeys: Set<String> = ["data", "split", "annotations", "annotation-map"]
 
     /// The matrix and the data sets (nil: the matrix's own data options).
     static func read(_ path: String) throws -> (matrix: SweepMatrixOptions, datasets: [DataOptions]?) {

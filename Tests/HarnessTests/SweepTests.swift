@@ -114,12 +114,15 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: sweep.appendingPathComponent("reports").path) == reports)
     }
 
-    /// Every fold of an eccv16 5-split file as its own task (`--splits all`): the merged comparison is
-    /// the one `bench model --splits all` writes, test coverage and fold spread included.
+    /// Every fold of an eccv16 5-split file as its own task (`--splits all`, tau and rho against the
+    /// TVSum annotators): the merged comparison is the one `bench model --splits all` writes, test
+    /// coverage and fold spread included.
     @Test func foldsAsTasksMergeLikeSplitsAll() throws {
         let set = try ECCV16RunTests.shared.get()
         let root = try TestData.temporaryDirectory("sweep-folds")
-        let common = ["--data", set.dataFile.path, "--split", set.splitFile.path, "--splits", "all", "--epochs", "2", "--threads", "1"]
+        let annotations = try #require(set.annotationsFile)
+        let common = ["--data", set.dataFile.path, "--split", set.splitFile.path, "--splits", "all", "--annotations", annotations.path,
+                      "--epochs", "2", "--threads", "1"]
         _ = try Self.bench(["model", "videosage", "--size", "small", "--seeds", "2", "--quiet", "--out", root.appendingPathComponent("model").path] + common)
         let model = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("model").path)
         let together = try Summary.read(root.appendingPathComponent("model/\(model[0])/summary.json"))
@@ -128,7 +131,7 @@ import Testing
         #expect(output.contains("10 tasks, 10 to run"), "\(output)")
         let sweep = root.appendingPathComponent("folds")
         let record = try RunRecord.read(sweep.appendingPathComponent("videosage/seed-1/split-3/run.json"))
-        #expect(record.data.splitIndex == 3 && record.evaluationProtocol?.folds == 5)
+        #expect(record.data.splitIndex == 3 && record.evaluationProtocol?.folds == 5 && record.correlationProtocol == .annotators)
         let merged = try Self.latestReport(sweep)
         try Self.expectSameStatistics(together, merged, models: 4, pairs: 0)
         #expect(merged.testCoverage == together.testCoverage && merged.foldSpread == together.foldSpread)
@@ -271,7 +274,7 @@ import Testing
         let task = try #require(written.tasks.first { $0.model == "edsnet" && $0.seed == 5 && $0.dataset == labels[1] })
         #expect(task.folder == sweep.appendingPathComponent("\(labels[1])/edsnet/seed-5").path)
         #expect(task.arguments == ["model", "edsnet", "--variant", "report", "--size", "small", "--seed", "5", "--threads", "1",
-                                   "--data", second.dataFile.path, "--split", second.splitFile.path, "--selection", "val",
+                                   "--data", second.dataFile.path, "--split", second.splitFile.path, "--correlation", "gtscore", "--selection", "val",
                                    "--batch-size", "4", "--profile", "ci", "--into", sweep.appendingPathComponent(labels[1]).path])
         let submission = try #require(try FileManager.default.contentsOfDirectory(atPath: sweep.appendingPathComponent("slurm").path)
             .first { $0.hasSuffix("-submission") })

@@ -27,7 +27,7 @@ struct IntoComparison {
     }
 
     static func identity(_ plan: RunPlan, _ data: PreparedData) -> RunIdentity {
-        RunIdentity(plan: plan, data: data.info, folds: data.folds, selection: data.selection?.selection ?? .val)
+        RunIdentity(plan: plan, data: data)
     }
 
     func create() throws -> (id: String, url: URL) {

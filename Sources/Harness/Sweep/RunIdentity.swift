@@ -1,9 +1,11 @@
+import Evaluation
 import Foundation
 import Models
 
 /// What makes a finished run the run a sweep task asks for: the model (name, variant, size, every
 /// option), the schedule that ran, the seed and thread count (results depend on both), the data's
-/// content hash, the fold and how the epoch was chosen. A task whose folder holds a completed run of
+/// content hash, the fold, how the epoch was chosen, the eccv16 F1 reduction and what tau and rho are
+/// computed against. A task whose folder holds a completed run of
 /// the same identity is skipped when the sweep is run or submitted again.
 public struct RunIdentity: Equatable, Sendable {
     public var model: String
@@ -18,8 +20,17 @@ public struct RunIdentity: Equatable, Sendable {
     /// The number of folds when the run is one fold of a `--splits` protocol (nil for a single split).
     public var folds: Int?
     public var selection: String
+    /// The eccv16 F1 reduction over users (nil for MR.HiSum).
+    public var f1Reduction: String?
+    public var correlation: String
 
-    public init(plan: RunPlan, data: DataInfo, folds: Int?, selection: ModelSelection) {
+    public init(plan: RunPlan, data: PreparedData) {
+        self.init(plan: plan, data: data.info, folds: data.folds, selection: data.selection?.selection ?? .val,
+                  f1Reduction: data.eccv16?.f1Reduction, correlation: data.source.correlation)
+    }
+
+    public init(plan: RunPlan, data: DataInfo, folds: Int?, selection: ModelSelection, f1Reduction: F1Reduction?,
+                correlation: CorrelationProtocol) {
         model = plan.model
         variant = plan.variant.rawValue
         size = plan.size.rawValue
@@ -31,6 +42,8 @@ public struct RunIdentity: Equatable, Sendable {
         splitIndex = data.splitIndex
         self.folds = folds
         self.selection = selection.rawValue
+        self.f1Reduction = f1Reduction?.rawValue
+        self.correlation = correlation.rawValue
     }
 
     public init(record: RunRecord) {
@@ -45,6 +58,8 @@ public struct RunIdentity: Equatable, Sendable {
         splitIndex = record.data.splitIndex
         folds = record.evaluationProtocol?.folds
         selection = record.evaluationProtocol?.selection?.selection.rawValue ?? ModelSelection.val.rawValue
+        f1Reduction = record.evaluationProtocol?.eccv16?.f1Reduction.rawValue
+        correlation = record.correlationProtocol.rawValue
     }
 
     /// What differs between the run `other` recorded and this one, in words ("seed 1, asked 2").
@@ -69,6 +84,8 @@ public struct RunIdentity: Equatable, Sendable {
         compare("split index", other.splitIndex, splitIndex) { "\($0)" }
         compare("folds", other.folds, folds) { $0.map { "\($0)" } ?? "none" }
         compare("selection", other.selection, selection) { $0 }
+        compare("F1 reduction", other.f1Reduction, f1Reduction) { $0 ?? "none" }
+        compare("correlation", other.correlation, correlation) { $0 }
         return out
     }
 }
