@@ -70,8 +70,14 @@ public func annotatorCorrelation(stepScores: [Double], picks: [Int], annotators:
         throw AnnotatorError.stepCountMismatch(video: video, scores: stepScores.count, picks: picks.count)
     }
     let sampled = try annotatorScoresAtPicks(annotators, picks: picks, frameCount: frameCount, video: video)
-    return AnnotatorCorrelation(tau: sampled.map { kendallTauB(stepScores, $0) },
-                                rho: sampled.map { spearmanRho(stepScores, $0) })
+    return annotatorCorrelation(stepScores: stepScores, atPicks: sampled)
+}
+
+/// tau-b and rho of the step scores against annotator rows already read at the picks
+/// (`annotatorScoresAtPicks`), one value per row.
+public func annotatorCorrelation(stepScores: [Double], atPicks sampled: [[Double]]) -> AnnotatorCorrelation {
+    AnnotatorCorrelation(tau: sampled.map { kendallTauB(stepScores, $0) },
+                         rho: sampled.map { spearmanRho(stepScores, $0) })
 }
 
 /// The leave-one-annotator-out human agreement: each annotator against the mean of the others, at the
@@ -80,8 +86,14 @@ public func annotatorCorrelation(stepScores: [Double], picks: [Int], annotators:
 public func humanAgreement(picks: [Int], annotators: [[Double]], frameCount: Int,
                            video: String = "") throws -> AnnotatorCorrelation {
     let sampled = try annotatorScoresAtPicks(annotators, picks: picks, frameCount: frameCount, video: video)
+    return try humanAgreement(atPicks: sampled, video: video)
+}
+
+/// The leave-one-annotator-out agreement of annotator rows already read at the picks.
+public func humanAgreement(atPicks sampled: [[Double]], video: String = "") throws -> AnnotatorCorrelation {
     guard sampled.count >= 2 else { throw AnnotatorError.tooFewAnnotators(video: video, count: sampled.count) }
-    let total = (0..<picks.count).map { j in sampled.reduce(0) { $0 + $1[j] } }
+    let steps = sampled[0].count
+    let total = (0..<steps).map { j in sampled.reduce(0) { $0 + $1[j] } }
     let others = Double(sampled.count - 1)
     var taus: [Double?] = [], rhos: [Double?] = []
     for row in sampled {

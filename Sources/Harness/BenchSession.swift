@@ -33,6 +33,13 @@ public struct SessionOptions {
     public var allSplits = false
     /// `--selection`: which videos choose the tested epoch.
     public var selection: ModelSelection = .val
+    /// With `allSplits`, only these folds (`--splits 0,2`; a sweep task runs one); nil: every fold.
+    public var foldSubset: [Int]? = nil
+    /// `bench model --into DIR`: each run goes to its place in the comparison folder DIR
+    /// (`<model>/seed-<s>/[split-<k>/]`, run id DIR's name) instead of a new folder under the results
+    /// root; a completed run of the same configuration is skipped, an unfinished one moved aside
+    /// (`IntoComparison`). No summary is written: the sweep's merge makes it.
+    public var into: URL? = nil
     /// `--distributed mpi`: this process's rank of a data-parallel run of one model, seed and fold.
     public var parallel: DataParallel?
 
@@ -48,6 +55,7 @@ public struct SessionOptions {
     /// `seed-<s>/` (`bench model`, several seeds) or the folder itself, with `split-<k>/` below when the
     /// session runs every fold.
     func runFolder(_ plan: RunPlan, fold: Int? = nil, in folder: URL) -> URL {
+        let comparison = comparison || into != nil
         if !comparison && seeds.count == 1 && fold == nil { return folder }
         let seedFolder = "seed-\(plan.seed)"
         let run = comparison ? folder.appendingPathComponent(plan.model).appendingPathComponent(seedFolder)
@@ -56,7 +64,7 @@ public struct SessionOptions {
     }
 
     /// Whether the session writes a comparison (summary files) beside its runs.
-    var writesComparison: Bool { comparison || seeds.count > 1 || allSplits }
+    var writesComparison: Bool { into == nil && (comparison || seeds.count > 1 || allSplits) }
 }
 
 public struct SessionResult {
@@ -84,6 +92,10 @@ public enum BenchSession {
             throw HarnessError.invalidArgument("--distributed mpi trains one run (bench model NAME, one seed, one fold); "
                                                + "run several as separate mpirun jobs")
         }
+        // A task skipped as already finished in its comparison folder would leave the other ranks waiting.
+        if options.parallel != nil && options.into != nil {
+            throw HarnessError.invalidArgument("--distributed mpi writes a run folder of its own under --out; it does not take --into")
+        }
         let source = try options.data ?? DataSource.synthetic(seed: options.syntheticSeed, cacheRoot: options.cacheRoot, log: progress.log)
         // Every plan is resolved (model, options, schedule) before the data is read or anything is written.
         let plans = try options.models.flatMap { model in
@@ -94,7 +106,10 @@ public enum BenchSession {
         progress.log("checking \(source.dataFile.path) (split \(source.splitFile.lastPathComponent)) ...")
         let data = try PreparedData.open(source, expectedFeatureWidth: nil)
         progress.log("data ok: \(data.info.trainVideos) train / \(data.info.valVideos) val / \(data.info.testVideos) test videos, "
-                     + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (SYNTHETIC stand-in, not MR.HiSum)" : ""))
+                     + "width \(data.info.featureWidth)" + (data.info.synthetic ? " (\(data.info.standInLabel))" : ""))
+        if let annotators = data.annotators {
+            progress.log("rank correlation: annotators protocol, \(annotators.videoCount) videos' annotators from \(annotators.file) (ids from \(annotators.mappingFrom))")
+        }
         for warning in data.warnings { progress.log("WARNING: " + warning) }
         if let eccv16 = data.eccv16 {
             progress.log("F1: eccv16 user summaries, \(eccv16.f1Reduction) over users (set: \(eccv16.dataset?.rawValue ?? "not known"), "
@@ -104,9 +119,8 @@ public enum BenchSession {
         // error), is checked before the results folder is made.
         var folds: [(index: Int?, data: PreparedData)] = [(nil, data)]
         if options.allSplits {
-            let splits = try SplitFile.readAll(source.splitFile)
-            folds = try splits.enumerated().map { index, split in (index, try data.fold(index, split: split, of: splits.count)) }
-            progress.log("--splits all: \(splits.count) folds of \(source.splitFile.lastPathComponent)")
+            folds = try Self.folds(of: data, subset: options.foldSubset).map { ($0.index, $0.data) }
+            progress.log("--splits: \(folds.count) folds of \(source.splitFile.lastPathComponent)")
         }
         var runs: [(plan: RunPlan, fold: Int?, data: PreparedData)] = []
         for plan in plans {
@@ -124,13 +138,20 @@ public enum BenchSession {
         let peak = options.measureSgemmPeak ? SgemmPeak.measure() : 0
         if peak > 0 { progress.log(String(format: "sgemm peak (1024^3, %d threads): %.1f GFLOP/s", options.threads, peak)) }
 
+        let into = try options.into.map { _ in try IntoComparison(options: options, runs: runs) }
         let what = options.comparison ? "all-\(options.size.rawValue)" : "\(options.models[0])-\(options.size.rawValue)"
-        let (runId, folder) = try RunFolder.create(in: options.resultsRoot, what: what)
+        let (runId, folder) = try into?.create() ?? RunFolder.create(in: options.resultsRoot, what: what)
         progress.log("results: \(folder.path)")
         var result = SessionResult(runId: runId, folder: folder, records: [], failures: [], interrupted: false, summary: nil)
         for (plan, fold, runData) in runs {
             if stop.isRequested { result.interrupted = true; break }
             let modelFolder = options.runFolder(plan, fold: fold, in: folder)
+            // Held until the run has ended (the loop's next turn or the session's end releases it).
+            let lock = try into.map { _ in try TaskFolder.Lock(modelFolder) }
+            if let into, let finished = try into.prepare(modelFolder, plan: plan, data: runData, progress: progress) {
+                result.records.append(finished)
+                continue
+            }
             try AtomicFile.createFolder(modelFolder)
             if let fold { progress.log("\(plan.model) seed \(plan.seed): fold \(fold + 1) of \(folds.count)") }
             do {
@@ -147,6 +168,7 @@ public enum BenchSession {
                     result.records.append(record)
                 }
             }
+            withExtendedLifetime(lock) {}
         }
         if options.writesComparison {
             let summary = try Summary(records: result.records, runIds: [runId])
@@ -155,6 +177,17 @@ public enum BenchSession {
             progress.log("comparison written to \(folder.path)/summary.md")
         }
         return result
+    }
+
+    /// The folds of the data's split file (`--splits all`), or those `subset` lists, each checked.
+    static func folds(of data: PreparedData, subset: [Int]?) throws -> [(index: Int, data: PreparedData)] {
+        let file = data.source.splitFile
+        let splits = try SplitFile.readAll(file)
+        let chosen = subset ?? Array(splits.indices)
+        if let outside = chosen.first(where: { !splits.indices.contains($0) }) {
+            throw HarnessError.invalidArgument("--splits: fold \(outside) is not in \(file.path), which has \(splits.count) folds (0 to \(splits.count - 1))")
+        }
+        return try chosen.map { ($0, try data.fold($0, split: splits[$0], of: splits.count)) }
     }
 
     /// Every video of the split against each model's length limits, before anything is written.

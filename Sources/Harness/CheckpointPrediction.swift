@@ -103,4 +103,13 @@ public enum RunMerge {
         }
         return try Summary(records: records, runIds: runIds)
     }
+
+    /// `bench report` (and a local sweep's merge): the merged comparison written to a new
+    /// `<root>/<date>-<time>-report/` folder.
+    public static func report(_ folders: [URL], root: URL) throws -> (summary: Summary, folder: URL) {
+        let merged = try merge(folders)
+        let (_, folder) = try RunFolder.create(in: root, what: "report")
+        try SummaryWriter.write(merged, to: folder)
+        return (merged, folder)
+    }
 }

@@ -13,6 +13,12 @@ public struct DataSource: Sendable {
     public var eccv16Set: ECCV16Set?
     /// `--f1-reduction`: overrides the set's own F1 reduction.
     public var f1Reduction: F1Reduction?
+    /// `--correlation`: what tau and rho are computed against.
+    public var correlation: CorrelationProtocol = .gtscore
+    /// `--annotations` (TVSum's `ydata-anno.tsv`) and `--annotation-map` (h5 group -> video id; default:
+    /// the h5's `video_name`s), read by the `annotators` protocol.
+    public var annotationsFile: URL?
+    public var annotationMap: URL?
 
     public init(dataFile: URL, splitFile: URL, splitIndex: Int = 0, synthetic: Bool, eccv16Set: ECCV16Set? = nil,
                 f1Reduction: F1Reduction? = nil) {
@@ -71,6 +77,8 @@ public struct PreparedData {
     public let warnings: [String]
     /// The F1 protocol of eccv16 data (nil for MR.HiSum).
     public var eccv16: ECCV16Protocol? = nil
+    /// The `annotators` protocol's targets for every video read so far (nil under `gtscore`).
+    public var annotators: AnnotatorTargets? = nil
     /// How the run that uses this data chooses its epoch (set by `selecting`; nil until then).
     public var selection: SelectionInfo? = nil
     /// The number of folds when a session runs every fold of a split file (`--splits all`).
@@ -92,6 +100,7 @@ public struct PreparedData {
             throw HarnessError.invalidArgument("\(option) applies to eccv16 (TVSum/SumMe) files, but \(source.dataFile.path) is \(opened.layout.rawValue)")
         }
         let split = opened.split
+        var annotators = try Self.annotatorTargets(source, layout: opened.layout, eccv16: eccv16, groups: split.allKeys)
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: source.dataFile.path) }
         guard !split.test.isEmpty else { throw HarnessError.emptySplit(part: "test", dataset: source.dataFile.path) }
         // The split rule `bench data inspect` applies too.
@@ -107,14 +116,40 @@ public struct PreparedData {
             let video = try dataset.video(key)
             if train.contains(key) { trainFrames += video.length }
             found += video.warnings
+            try annotators?.add(video)
         }
         let (hash, method) = try ContentHash.of(source.dataFile)
+        // A stand-in written by `bench data synth` and given with --data is still a stand-in: its numbers
+        // are labelled synthetic, never TVSum, SumMe or MR.HiSum results.
+        let marked = try VideoDatasets.syntheticMarker(source.dataFile) != nil
         let info = DataInfo(path: source.dataFile.path, splitPath: source.splitFile.path, splitIndex: source.splitIndex,
-                            layout: opened.layout.rawValue, synthetic: source.synthetic, contentHash: hash, hashMethod: method,
+                            layout: opened.layout.rawValue, synthetic: source.synthetic || marked, contentHash: hash, hashMethod: method,
                             featureWidth: opened.featureWidth, trainVideos: split.train.count, valVideos: split.val.count,
                             testVideos: split.test.count, trainFrames: trainFrames)
         return PreparedData(source: source, dataset: dataset, info: info,
-                            warnings: DataWarning.lines(found, file: source.dataFile.path), eccv16: eccv16)
+                            warnings: DataWarning.lines(found, file: source.dataFile.path), eccv16: eccv16, annotators: annotators)
+    }
+
+    /// The `annotators` protocol's targets, read and linked to every group of the split file; nil under
+    /// `gtscore`. The protocol is TVSum's (per-annotator frame scores): refused for MR.HiSum and SumMe.
+    static func annotatorTargets(_ source: DataSource, layout: DatasetLayout, eccv16: ECCV16Protocol?,
+                                 groups: [String]) throws -> AnnotatorTargets? {
+        guard source.correlation == .annotators else {
+            if source.annotationsFile != nil || source.annotationMap != nil {
+                throw HarnessError.invalidArgument("--annotations and --annotation-map are read by --correlation annotators only (this run's protocol is \(source.correlation.rawValue))")
+            }
+            return nil
+        }
+        guard layout == .eccv16 else {
+            throw HarnessError.invalidArgument("--correlation annotators needs an eccv16 TVSum file, but \(source.dataFile.path) is \(layout.rawValue)")
+        }
+        if eccv16?.dataset == .summe {
+            throw HarnessError.invalidArgument("--correlation annotators is TVSum's protocol (per-annotator frame scores), but \(source.dataFile.path) is SumMe (\(eccv16!.datasetFrom)); SumMe has only binary user summaries")
+        }
+        guard let file = source.annotationsFile else {
+            throw HarnessError.invalidArgument("--correlation annotators needs --annotations (TVSum's ydata-anno.tsv)")
+        }
+        return try AnnotatorTargets.load(annotations: file, mappingFile: source.annotationMap, h5: source.dataFile, groups: groups)
     }
 
     /// The same checked data through another fold of its split file (`--splits all`). The fold's videos
@@ -126,9 +161,14 @@ public struct PreparedData {
         try split.checkUsable(layout: dataset.layout, file: file)
         let view = SplitView(dataset, split: split)
         var found: [DataWarning] = []
-        for key in split.allKeys { found += try view.video(key).warnings }
+        var annotators = self.annotators
+        for key in split.allKeys {
+            let video = try view.video(key)
+            found += video.warnings
+            try annotators?.add(video)
+        }
         var data = PreparedData(source: source, dataset: view, info: info, warnings: DataWarning.lines(found, file: source.dataFile.path),
-                                eccv16: eccv16, selection: nil, folds: count)
+                                eccv16: eccv16, annotators: annotators, selection: nil, folds: count)
         data.source.splitIndex = index
         data.info.splitIndex = index
         try data.recount()

@@ -28,16 +28,19 @@ public struct Evaluator {
     /// How eccv16 videos get F1 (set and reduction). Without it, eccv16 videos get no F1 (their shots
     /// are in original frames, not feature rows, so the MR.HiSum F1 does not apply).
     public var eccv16: ECCV16Protocol?
+    /// The `annotators` rank-correlation protocol's targets (nil: tau and rho against gtscore).
+    public var annotators: AnnotatorTargets?
 
-    public init(dataset: any VideoDataset, batchSize: Int = 1, eccv16: ECCV16Protocol? = nil) {
+    public init(dataset: any VideoDataset, batchSize: Int = 1, eccv16: ECCV16Protocol? = nil, annotators: AnnotatorTargets? = nil) {
         self.dataset = dataset
         self.batchSize = max(1, batchSize)
         self.eccv16 = eccv16
+        self.annotators = annotators
     }
 
-    /// The evaluator of a checked data set, with its eccv16 protocol.
+    /// The evaluator of a checked data set, with its eccv16 and rank-correlation protocols.
     public init(data: PreparedData) {
-        self.init(dataset: data.dataset, eccv16: data.eccv16)
+        self.init(dataset: data.dataset, eccv16: data.eccv16, annotators: data.annotators)
     }
 
     /// Predictions per video key, in the order of `keys`, and the seconds spent scoring.
@@ -78,6 +81,14 @@ public struct Evaluator {
             Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout, withSummary: everySummary)
         }
         var evaluation = try SplitEvaluation(evaluating: inputs)
+        if let annotators {
+            // The same videos and values as the validation that chose the epoch: selection follows the protocol.
+            for (i, prediction) in result.predictions.enumerated() {
+                evaluation.videos[i] = annotators.applied(to: evaluation.videos[i], stepScores: prediction.map(Double.init))
+            }
+            evaluation.kendallTau = MetricSummary(evaluation.videos.map(\.kendallTau))
+            evaluation.spearmanRho = MetricSummary(evaluation.videos.map(\.spearmanRho))
+        }
         var machineSummaries: [[Bool]]?
         if dataset.layout == .eccv16 {
             // mAP@50 / mAP@15 are MR.HiSum's (evaluation.md): not reported for the eccv16 sets.

@@ -100,7 +100,8 @@ public enum ModelRun {
         let tested = try evaluator.evaluate(model, keys: data.dataset.split.test)
         files.record.test = tested.evaluation
         files.record.references = try ReferenceScores.evaluate(tested.videos, layout: data.dataset.layout, source: data.source,
-                                                                    eccv16: data.eccv16)
+                                                                    eccv16: data.eccv16, annotators: data.annotators)
+        files.record.humanAgreement = try ReferenceScores.humanAgreement(tested.videos, annotators: data.annotators)
         try Evaluator.writePredictions(tested, to: files.folder.appendingPathComponent(predictionsFileName))
         files.record.files["predictions"] = predictionsFileName
 

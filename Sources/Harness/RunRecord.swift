@@ -2,6 +2,7 @@ import Evaluation
 import FileSupport
 import Foundation
 import Models
+import VideoData
 
 /// `run.json`: everything about one model's run. Versioned by `schema` / `schemaVersion`; the fields are
 /// documented in results/README.md. Keys are written in snake_case.
@@ -44,6 +45,8 @@ public struct RunRecord: Codable, Sendable {
     public var files: [String: String]
     /// Reference predictors scored on the same test videos (`random`; `oracle` on synthetic data).
     public var references: [ReferenceEvaluation]? = nil
+    /// Per test video, the leave-one-annotator-out human agreement (`annotators` protocol only).
+    public var humanAgreement: [HumanAgreement]? = nil
     /// How the run was evaluated beyond the metrics' definitions: the eccv16 F1 set and reduction, the
     /// model selection and its validation videos, the fold (absent in records written before it).
     public var evaluationProtocol: RunProtocol? = nil
@@ -57,6 +60,8 @@ public struct RunProtocol: Codable, Sendable {
     public var f1: String
     /// The eccv16 set and F1 reduction (eccv16 data only).
     public var eccv16: ECCV16Protocol?
+    /// What tau and rho were computed against (absent in records written before it: `gtscore`).
+    public var correlation: CorrelationInfo?
     public var selection: SelectionInfo?
     /// The fold of the split file this run trained and tested (its `split_index`), and how many the
     /// session ran when it ran every fold (`--splits all`).
@@ -72,6 +77,7 @@ public struct RunProtocol: Codable, Sendable {
         case .eccv16: f1 = data.eccv16.map { "eccv16 user summaries, \($0.f1Reduction.rawValue) over users" } ?? "none"
         }
         eccv16 = data.eccv16
+        correlation = CorrelationInfo(data.source.correlation, targets: data.annotators)
         selection = data.selection
         fold = data.source.splitIndex
         folds = data.folds
@@ -81,6 +87,11 @@ public struct RunProtocol: Codable, Sendable {
 
     /// True when the epoch was chosen on the test videos.
     public var selectedOnTest: Bool { selection?.selection == .test }
+}
+
+extension RunRecord {
+    /// What the run's tau and rho were computed against (`gtscore` for records older than the field).
+    public var correlationProtocol: CorrelationProtocol { evaluationProtocol?.correlation?.name ?? .gtscore }
 }
 
 public enum RunStatus: String, Codable, Sendable {
@@ -119,6 +130,12 @@ public struct DataInfo: Codable, Sendable {
     public var valVideos: Int
     public var testVideos: Int
     public var trainFrames: Int
+
+    /// How the numbers of a stand-in are labelled everywhere they appear.
+    public var standInLabel: String {
+        layout == DatasetLayout.mrHiSum.rawValue ? "SYNTHETIC MR.HiSum-format stand-in (not MR.HiSum)"
+                                                 : "SYNTHETIC eccv16-format stand-in (TVSum/SumMe-like, not TVSum or SumMe)"
+    }
 }
 
 /// One epoch's numbers (also one row of curves.csv).

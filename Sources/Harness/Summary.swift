@@ -34,6 +34,8 @@ public struct SummaryRow: Codable, Sendable {
     public var splitIndex: Int?
     /// "val" or "test" (absent in records written before selection was recorded).
     public var selection: String?
+    /// The rank-correlation protocol of tau and rho: "gtscore" or "annotators".
+    public var correlation: String?
 
     public init(_ r: RunRecord) {
         model = r.model.name
@@ -63,6 +65,7 @@ public struct SummaryRow: Codable, Sendable {
         valSpearmanRhoByEpoch = r.epochs.map(\.valSpearmanRho)
         splitIndex = r.evaluationProtocol?.folds == nil ? nil : r.data.splitIndex
         selection = r.evaluationProtocol?.selection?.selection.rawValue
+        correlation = r.correlationProtocol.rawValue
     }
 }
 
@@ -82,6 +85,10 @@ public struct Summary: Codable, Sendable {
     /// With folds: per model and quality metric, the sample standard deviation of the fold means (apart
     /// from the sd over seeds in `statistics`, which averages a seed's folds first).
     public var foldSpread: [FoldSpread]?
+    /// What tau and rho were computed against, as the runs record it (one protocol per comparison).
+    public var correlation: CorrelationInfo?
+    /// When models ran with both selections: how much choosing the epoch on the test fold flatters them.
+    public var selectionOptimism: [SelectionOptimism]?
 
     public init(records: [RunRecord], runIds: [String]) throws {
         self.runIds = runIds
@@ -91,6 +98,9 @@ public struct Summary: Codable, Sendable {
         statistics = try ComparisonBuilder.statistics(records)
         testCoverage = TestCoverage.of(records)
         foldSpread = FoldSpread.of(records)
+        correlation = records.lazy.compactMap { $0.evaluationProtocol?.correlation }.first
+        let optimism = statistics.map(SelectionOptimism.of) ?? []
+        selectionOptimism = optimism.isEmpty ? nil : optimism
     }
 
     public var isSynthetic: Bool { !datasets.isEmpty && datasets.allSatisfy(\.synthetic) }

@@ -33,7 +33,7 @@ public enum SummaryWriter {
     public static func dataLabel(_ summary: Summary) -> String {
         if summary.datasets.isEmpty { return "no data" }
         return summary.datasets.map { d in
-            (d.synthetic ? "SYNTHETIC MR.HiSum-format stand-in (not MR.HiSum)" : "\(d.layout) data") + ": \(d.path), "
+            (d.synthetic ? d.standInLabel : "\(d.layout) data") + ": \(d.path), "
                 + "\(d.trainVideos)/\(d.valVideos)/\(d.testVideos) train/val/test videos, \(d.contentHash)"
         }.joined(separator: "; ")
     }
@@ -48,6 +48,10 @@ public enum SummaryWriter {
         for r in summary.rows {
             lines.append("| \(r.model)\(seedLabel(summary, r)) | \(r.variant) | \(r.size) | \(r.status) | \(r.parameters) | \(r.epochsRun) (\(r.chosenEpoch.map { "\($0 + 1)" } ?? "-")) | "
                          + "\(f(r.testMse)) | \(metric(r.kendallTau)) | \(metric(r.spearmanRho)) | \(metric(r.f1)) | \(metric(r.map50)) | \(metric(r.map15)) |")
+        }
+        if let correlation = summary.correlation {
+            lines += ["", "Rank correlation protocol: `\(correlation.name.rawValue)`: \(correlation.description)"
+                      + (correlation.annotations.map { "; annotations \($0), video ids from \(correlation.mappingFrom ?? "?")" } ?? "") + "."]
         }
         if summary.rows.contains(where: { $0.selection == ModelSelection.test.rawValue }) {
             lines += ["", "Rows marked [\(ModelSelection.optimisticLabel)] chose their epoch on the test fold itself, as the "
@@ -68,6 +72,17 @@ public enum SummaryWriter {
                       }.joined(separator: "; ") + "."]
         }
         if let statistics = summary.statistics { lines += StatisticsReport.markdown(statistics) }
+        if let optimism = summary.selectionOptimism {
+            lines += ["", "## Optimism of choosing the epoch on the test fold", "",
+                      "Each model run with both selections: the test-selected mean, the validation-selected mean, and their paired "
+                      + "difference over the same test videos (test - val, 95% paired bootstrap interval, Holm-adjusted p). "
+                      + "Positive flatters the rank metrics and F1; negative flatters the MSE.", "",
+                      "| model | metric | selected on val | selected on test | optimism [95% CI] | p (Holm) |", "|---|---|---:|---:|---|---:|"]
+            for o in optimism {
+                lines.append("| \(o.model) | \(o.metric) | \(f(o.selectedOnValidation)) | \(f(o.selectedOnTest)) | "
+                             + "\(f(o.optimism)) [\(f(o.ci95.lower)), \(f(o.ci95.upper))] | \(String(format: "%.4g", o.pHolm)) |")
+            }
+        }
         lines += ["", "## Speed and memory (this machine)", "",
                   "| model | train frames/s | inference frames/s | ms/step | GFLOP/s | of sgemm peak | peak tensor MiB | peak RSS MiB | non-finite steps skipped | wall s |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]

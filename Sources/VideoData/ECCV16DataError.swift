@@ -18,6 +18,8 @@ public enum ECCV16DataError: Error, CustomStringConvertible, Sendable, Equatable
     case annotationFrameCount(file: String, video: String, annotator: Int, frames: Int, expected: Int)
     /// An id with no annotations, or a group with no id in the mapping.
     case unknownAnnotatedVideo(file: String, video: String, reason: String)
+    /// A video's annotations that the `annotators` protocol cannot use (fewer than two annotators).
+    case unusableAnnotations(file: String, video: String, reason: String)
     case badMapping(file: String, line: Int, reason: String)
 
     public var description: String {
@@ -33,7 +35,7 @@ public enum ECCV16DataError: Error, CustomStringConvertible, Sendable, Equatable
             return "\(file), line \(line): \(reason)"
         case let .annotationFrameCount(file, video, annotator, frames, expected):
             return "\(file), video \(video): annotator \(annotator + 1) scores \(frames) frames, expected \(expected)"
-        case let .unknownAnnotatedVideo(file, video, reason):
+        case let .unknownAnnotatedVideo(file, video, reason), let .unusableAnnotations(file, video, reason):
             return "\(file), video \(video): \(reason)"
         case let .badMapping(file, line, reason):
             return "\(file), line \(line): \(reason)"

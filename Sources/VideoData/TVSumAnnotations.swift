@@ -96,12 +96,19 @@ public enum AnnotationMapping {
         return mapping
     }
 
-    /// An explicit mapping file: one `group <TAB or comma> video_id` per line; `#` starts a comment.
+    /// An explicit mapping file: one `group <TAB or comma> video_id` per line; `#` starts a comment. Or
+    /// TVSum's own `ydata-tvsum50-info.tsv` (a header line with a `video_id` column): the released eccv16
+    /// TVSum h5 has no `video_name`, and its groups `video_1` ... `video_50` are that table's rows in order.
     public static func read(_ url: URL) throws -> [String: String] {
         let file = url.path
         guard FileManager.default.fileExists(atPath: file) else { throw DataError.missingFile(file: file) }
         guard let text = try? String(contentsOf: url, encoding: .utf8) else {
             throw ECCV16DataError.badMapping(file: file, line: 0, reason: "not readable as UTF-8 text")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if let header = lines.first, let column = header.split(separator: "\t", omittingEmptySubsequences: false)
+            .firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines) == "video_id" }) {
+            return try infoTable(lines.dropFirst(), idColumn: column, file: file)
         }
         var mapping: [String: String] = [:]
         for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -116,6 +123,23 @@ public enum AnnotationMapping {
                 throw ECCV16DataError.badMapping(file: file, line: offset + 1, reason: "group \(fields[0]) mapped twice")
             }
             mapping[fields[0]] = fields[1]
+        }
+        return mapping
+    }
+
+    /// `ydata-tvsum50-info.tsv`'s rows after the header: row i (from 0) is group `video_<i+1>`.
+    static func infoTable(_ rows: ArraySlice<Substring>, idColumn: Int, file: String) throws -> [String: String] {
+        var mapping: [String: String] = [:], seen = Set<String>()
+        for (offset, raw) in rows.enumerated() where !raw.allSatisfy(\.isWhitespace) {
+            let fields = raw.split(separator: "\t", omittingEmptySubsequences: false)
+            let line = offset + 2
+            guard idColumn < fields.count else {
+                throw ECCV16DataError.badMapping(file: file, line: line, reason: "\(fields.count) tab-separated fields, but the header puts video_id in column \(idColumn + 1)")
+            }
+            let id = fields[idColumn].trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !id.isEmpty else { throw ECCV16DataError.badMapping(file: file, line: line, reason: "empty video_id") }
+            guard seen.insert(id).inserted else { throw ECCV16DataError.badMapping(file: file, line: line, reason: "video_id \(id) listed twice") }
+            mapping["video_\(mapping.count + 1)"] = id
         }
         return mapping
     }

@@ -48,6 +48,13 @@ public enum VideoDatasets {
         return group.isDataset("picks") && group.isDataset("n_frames") ? .eccv16 : .mrHiSum
     }
 
+    /// The `synthetic` root attribute the stand-in generators write (`SyntheticMRHiSum`,
+    /// `SyntheticECCV16`), or nil for a real file.
+    public static func syntheticMarker(_ url: URL) throws -> String? {
+        let file = try DataFile.open(url)
+        return try wrapped { try file.root().stringAttribute(SyntheticMRHiSum.markerAttribute) }
+    }
+
     static func wrapped<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as HDF5Error { throw DataError.hdf5(error) }
     }

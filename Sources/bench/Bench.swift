@@ -15,5 +15,5 @@ struct Bench: ParsableCommand {
         stops at the next step and keeps what finished.
         """,
         subcommands: [AllCommand.self, ModelCommand.self, PredictCommand.self, SpeedCommand.self, CheckCommand.self,
-                      ReportCommand.self, DataCommand.self])
+                      ReportCommand.self, SweepCommand.self, DataCommand.self])
 }

@@ -10,6 +10,7 @@ extension ModelSize: ExpressibleByArgument {}
 extension ECCV16Set: ExpressibleByArgument {}
 extension F1Reduction: ExpressibleByArgument {}
 extension ModelSelection: ExpressibleByArgument {}
+extension CorrelationProtocol: ExpressibleByArgument {}
 
 /// Where the videos come from.
 struct DataOptions: ParsableArguments {
@@ -31,8 +32,23 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Override the eccv16 F1 reduction over users: mean (TVSum's convention) or max (SumMe's). Recorded in run.json.")
     var f1Reduction: F1Reduction?
 
+    @Option(help: "What tau and rho are computed against: gtscore (each video's gtscore) or annotators (TVSum: each annotator of --annotations at the picks, mean over annotators, then videos; the leave-one-out human agreement is a reference row). Default: annotators when --annotations is given, else gtscore. Recorded in run.json and the summary.")
+    var correlation: CorrelationProtocol?
+
+    @Option(help: "TVSum's ydata-anno.tsv (video id, category, 1-5 score per frame) for --correlation annotators.")
+    var annotations: String?
+
+    @Option(help: "Links the h5's groups to the --annotations video ids: one 'group<TAB>video_id' line per video. Default: each group's video_name.")
+    var annotationMap: String?
+
     func validate() throws {
         try NumericOption.atLeast(splitIndex, 0, "--split-index")
+        if data == nil, let option = annotations != nil ? "--annotations" : (annotationMap != nil ? "--annotation-map" : nil) {
+            throw HarnessError.invalidArgument("\(option) needs --data with an eccv16 TVSum file; the default synthetic set is MR.HiSum-format")
+        }
+        if data == nil, correlation == .annotators {
+            throw HarnessError.invalidArgument("--correlation annotators needs --data with an eccv16 TVSum file and --annotations")
+        }
         if data == nil, let option = dataset != nil ? "--dataset" : (f1Reduction != nil ? "--f1-reduction" : nil) {
             throw HarnessError.invalidArgument("\(option) needs --data with an eccv16 (TVSum/SumMe) file; the default synthetic set is MR.HiSum-format")
         }
@@ -43,6 +59,9 @@ struct DataOptions: ParsableArguments {
             var source = DataSource.user(data: data, split: split, splitIndex: splitIndex)
             source.eccv16Set = dataset
             source.f1Reduction = f1Reduction
+            source.correlation = correlation ?? (annotations != nil ? .annotators : .gtscore)
+            source.annotationsFile = annotations.map { URL(fileURLWithPath: $0) }
+            source.annotationMap = annotationMap.map { URL(fileURLWithPath: $0) }
             return source
         }
         if split != nil { throw ValidationError("--split needs --data") }
@@ -52,23 +71,32 @@ struct DataOptions: ParsableArguments {
 
 /// The evaluation protocol of `bench all` / `bench model` (evaluation.md "TVSum and SumMe").
 struct ProtocolOptions: ParsableArguments {
-    @Option(help: "'all': run every fold of the split file (the eccv16 5-split files), each fold a run in split-<k>/, the comparison pooled over folds. Default: the one split --split-index names.")
+    @Option(help: "'all': run every fold of the split file (the eccv16 5-split files), each fold a run in split-<k>/, the comparison pooled over folds. A list such as 0,2: only those folds of that protocol (a sweep runs one per task). Default: the one split --split-index names.")
     var splits: String?
 
     @Option(help: "How the tested epoch is chosen: val (default; the split's val keys, or a seeded 20% of each fold's train keys, at least 2 videos, when it has none) or test (on the test fold, as the published TVSum/SumMe codes do; marked 'selected on test (optimistic)').")
     var selection: ModelSelection = .val
 
-    /// Whether every fold runs.
+    /// Whether every fold (or the folds `foldSubset` lists) runs.
     func allSplits(data: DataOptions) throws -> Bool {
-        switch splits {
-        case nil: return false
-        case "all"?:
-            if data.data == nil { throw HarnessError.invalidArgument("--splits all needs --data and a split file with several folds (an eccv16 5-split file)") }
-            // --split-index names one fold; with every fold running it would be silently ignored.
-            if data.splitIndex != 0 { throw HarnessError.invalidArgument("give --split-index \(data.splitIndex) or --splits all, not both") }
-            return true
-        case let other?: throw HarnessError.invalidArgument("--splits '\(other)': the only value is 'all' (one fold: --split-index N)")
+        guard let splits else { return false }
+        _ = try foldSubset()
+        if data.data == nil { throw HarnessError.invalidArgument("--splits \(splits) needs --data and a split file with several folds (an eccv16 5-split file)") }
+        // --split-index names one fold; with every fold running it would be silently ignored.
+        if data.splitIndex != 0 { throw HarnessError.invalidArgument("give --split-index \(data.splitIndex) or --splits \(splits), not both") }
+        return true
+    }
+
+    /// The folds of `--splits 0,2`; nil for `all` or no --splits.
+    func foldSubset() throws -> [Int]? {
+        guard let splits, splits != "all" else { return nil }
+        let list = splits.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw HarnessError.invalidArgument("--splits '\(splits)': give 'all' or a list of fold indices from 0 such as 0,2 (one split on its own: --split-index N)")
         }
+        let folds = list.map { $0! }
+        guard Set(folds).count == folds.count else { throw HarnessError.invalidArgument("--splits '\(splits)' lists a fold twice") }
+        return folds
     }
 }
 
@@ -90,6 +118,11 @@ struct RunOptions: ParsableArguments {
     func seedList() throws -> [UInt64] {
         guard let seeds else { return [seed ?? 0] }
         if seed != nil { throw ValidationError("give --seed or --seeds, not both") }
+        return try Self.parseSeeds(seeds)
+    }
+
+    /// `--seeds N` (seeds 0..N-1) or a list such as 0,3,7 (`bench sweep` reads it too).
+    static func parseSeeds(_ seeds: String) throws -> [UInt64] {
         let text = seeds.trimmingCharacters(in: .whitespaces)
         if !text.contains(","), let count = Int(text) {
             guard (1...1000).contains(count) else { throw ValidationError("--seeds \(count): give 1 to 1000 seeds") }

@@ -39,9 +39,7 @@ struct ReportCommand: ParsableCommand {
             print("thresholds for \(file.models.count) models written to \(url.path)")
             return
         }
-        let merged = try RunMerge.merge(folders)
-        let (_, folder) = try RunFolder.create(in: URL(fileURLWithPath: out), what: "report")
-        try SummaryWriter.write(merged, to: folder)
+        let (merged, folder) = try RunMerge.report(folders, root: URL(fileURLWithPath: out))
         if json { printJSON(try JSONCoding.encoder.encode(merged)) } else { print("comparison of \(merged.rows.count) runs written to \(folder.path)") }
     }
 }

@@ -6,7 +6,7 @@ import Models
 
 /// Shared by `bench all` and `bench model`. `parallel`: this process's rank of a data-parallel run.
 func runSession(models: [String], comparison: Bool, data: DataOptions, protocolOptions: ProtocolOptions, run: RunOptions,
-                schedule: ScheduleOverrideOptions, parallel: DataParallel? = nil) throws {
+                schedule: ScheduleOverrideOptions, into: String? = nil, parallel: DataParallel? = nil) throws {
     // Rank 0 speaks for a data-parallel run; the other ranks print only errors.
     let progress = ProgressReporter(quiet: run.quiet || parallel.map { !$0.isRoot } ?? false)
     InterruptHandling.install()
@@ -23,6 +23,8 @@ func runSession(models: [String], comparison: Bool, data: DataOptions, protocolO
     options.comparison = comparison
     options.allSplits = try protocolOptions.allSplits(data: data)
     options.selection = protocolOptions.selection
+    options.foldSubset = try protocolOptions.foldSubset()
+    options.into = into.map { URL(fileURLWithPath: $0) }
     options.parallel = parallel
     let result = try BenchSession.run(options, progress: progress)
     if run.json {
@@ -84,17 +86,20 @@ struct ModelCommand: ParsableCommand {
     @OptionGroup var evaluation: ProtocolOptions
     @OptionGroup var common: RunOptions
     @OptionGroup var schedule: ScheduleOverrideOptions
+    @Option(help: "Write into this comparison folder (instead of a new folder under --out): each run at <model>/seed-<s>/[split-<k>/], the run id the folder's name, no summary. A completed run of the same configuration and data there is skipped; an unfinished one is moved aside to a hidden .<name>.attempt-<n> and run again; a completed one of another configuration is refused. What each `bench sweep` task runs.")
+    var into: String?
     @Option(help: "mpi: data-parallel training over the ranks of 'mpirun -np K bench model NAME ... --distributed mpi' (Open MPI); rank 0 writes the results.")
     var distributed: DistributedBackend?
 
     func run() throws {
         guard distributed != nil else {
-            return try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule)
+            return try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule,
+                                  into: into)
         }
         let parallel = try DataParallel.start()
         do {
             try runSession(models: [name], comparison: false, data: data, protocolOptions: evaluation, run: common, schedule: schedule,
-                           parallel: parallel)
+                           into: into, parallel: parallel)
         } catch let error where !(error is ExitCode) {
             // Every rank meets bad input, and a persistently non-finite loss, alike, and ends with it; an
             // error of one rank alone mid-training would leave the others waiting forever.

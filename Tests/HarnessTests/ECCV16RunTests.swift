@@ -126,7 +126,8 @@ import VideoData
     }
 
     @Test(arguments: [
-        (["model", "videosage", "--splits", "some"], "Error: --splits 'some': the only value is 'all'"),
+        (["model", "videosage", "--splits", "some"], "Error: --splits 'some': give 'all' or a list of fold indices"),
+        (["model", "videosage", "--splits", "1,1", "--data", "x.h5"], "Error: --splits '1,1' lists a fold twice"),
         (["model", "videosage", "--splits", "all"], "Error: --splits all needs --data"),
         (["all", "--splits", "all", "--split-index", "2", "--data", "x.h5"], "Error: give --split-index 2 or --splits all, not both"),
         (["model", "videosage", "--f1-reduction", "max"], "Error: --f1-reduction needs --data with an eccv16"),
@@ -232,6 +233,17 @@ import VideoData
         let both = try Summary(records: val.records + result.records, runIds: [val.runId, result.runId])
         let models = Set(try #require(both.statistics).models.map(\.model))
         #expect(models == ["tiny", "tiny [selected on test (optimistic)]"])
-        #expect(both.statistics?.pairs.contains { $0.metric == "f1" && $0.a == "tiny" && $0.b == "tiny [selected on test (optimistic)]" } == true)
+        let pair = try #require(both.statistics?.pairs.first { $0.metric == "f1" && $0.a == "tiny" && $0.b == "tiny [selected on test (optimistic)]" })
+        // The summary states the optimism: test-selected minus validation-selected, the pair's sign flipped.
+        let optimism = try #require(both.selectionOptimism?.first { $0.model == "tiny" && $0.metric == "f1" })
+        #expect(optimism.optimism == -pair.meanDifference && optimism.ci95.lower == -pair.ci95.upper && optimism.pHolm == pair.pHolm)
+        #expect(optimism.selectedOnTest == both.statistics?.models.first { $0.model == "tiny [selected on test (optimistic)]" && $0.metric == "f1" }?.mean)
+        #expect(optimism.selectedOnValidation == both.statistics?.models.first { $0.model == "tiny" && $0.metric == "f1" }?.mean)
+        #expect(Set(try #require(both.selectionOptimism).map(\.metric)) == ["test_mse", "kendall_tau", "spearman_rho", "f1"])
+        let bothMarkdown = SummaryWriter.markdown(both, report: nil)
+        #expect(bothMarkdown.contains("## Optimism of choosing the epoch on the test fold"))
+        #expect(bothMarkdown.contains("| tiny | f1 | "))
+        // One selection alone has nothing to measure the optimism against.
+        #expect(result.summary?.selectionOptimism == nil && val.summary?.selectionOptimism == nil)
     }
 }

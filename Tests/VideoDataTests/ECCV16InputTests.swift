@@ -191,6 +191,16 @@ struct ECCV16VideoSpec {
         try Data("# group\tid\nvideo_2\tother\n".utf8).write(to: mappingURL)
         #expect(try AnnotationMapping.resolve(h5: h5, mappingFile: mappingURL, groups: ["video_2"], annotations: anno)
                 == ["video_2": "other"])
+        // TVSum's info table (the released h5 has no video_name): its rows in order are video_1, video_2, ...
+        let info = directory.appendingPathComponent("ydata-tvsum50-info.tsv")
+        try Data("category\tvideo_id\ttitle\turl\tlength\nVT\tclip_a\tA title\thttp://x\t0:10\nVU\tother\tB\thttp://y\t0:20\n".utf8).write(to: info)
+        #expect(try AnnotationMapping.read(info) == ["video_1": "clip_a", "video_2": "other"])
+        try Data("category\tvideo_id\ttitle\nVT\tclip_a\tA\nVU\tclip_a\tB\n".utf8).write(to: info)
+        let twice = try #require(throws: ECCV16DataError.self) { try AnnotationMapping.read(info) }
+        #expect(twice == .badMapping(file: info.path, line: 3, reason: "video_id clip_a listed twice"))
+        try Data("category\ttitle\tvideo_id\nVT\tA\n".utf8).write(to: info)
+        let short = try #require(throws: ECCV16DataError.self) { try AnnotationMapping.read(info) }
+        #expect(short.description == "\(info.path), line 2: 2 tab-separated fields, but the header puts video_id in column 3")
     }
 
     @Test func splitFileEntriesThatAreNotLists() throws {

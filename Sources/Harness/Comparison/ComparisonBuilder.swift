@@ -73,6 +73,15 @@ public enum ComparisonBuilder {
         let tested = records.filter { $0.status == .completed && $0.test != nil }.sorted {
             (labels[key($0)]!, $0.seed, $0.data.splitIndex, $0.runId) < (labels[key($1)]!, $1.seed, $1.data.splitIndex, $1.runId)
         }
+        // tau and rho against gtscore and against the annotators are different quantities: no pair of them.
+        let protocols = Dictionary(grouping: tested, by: \.correlationProtocol)
+        if protocols.count > 1 {
+            let listed = protocols.keys.sorted { $0.rawValue < $1.rawValue }.map { name in
+                "\(name.rawValue) (\(protocols[name]!.map(\.runId).sorted().joined(separator: ", ")))"
+            }
+            throw HarnessError.invalidArgument("the runs use different rank-correlation protocols: \(listed.joined(separator: " and ")); "
+                                               + "compare each protocol's runs in a report of their own")
+        }
         // One video order for every model and seed: each video's name, sorted; frames from its first run.
         var frames: [String: Int] = [:]
         for r in tested { for v in r.test!.videos where frames[v.name] == nil { frames[v.name] = v.frames } }
@@ -145,6 +154,18 @@ public enum ComparisonBuilder {
                 }
             }
         }
+        // The `annotators` protocol's leave-one-out human agreement: tau and rho only (it predicts no scores).
+        var human: [String: HumanAgreement] = [:]
+        for r in records { for v in r.humanAgreement ?? [] where human[v.name] == nil { human[v.name] = v } }
+        if !human.isEmpty {
+            let videos = human.keys.sorted().map { human[$0]! }
+            for (metric, values) in [("kendall_tau", videos.compactMap(\.kendallTau)), ("spearman_rho", videos.compactMap(\.spearmanRho))]
+            where !values.isEmpty {
+                rows.append(ReferenceRow(name: humanReferenceName, metric: metric, mean: values.reduce(0, +) / Double(values.count)))
+            }
+        }
         return rows
     }
+
+    public static let humanReferenceName = "human"
 }

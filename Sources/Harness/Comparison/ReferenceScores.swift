@@ -20,7 +20,7 @@ enum ReferenceScores {
     static let randomSeed: UInt64 = 0x5EED_0F_2A_4D_0E
 
     static func evaluate(_ videos: [Video], layout: DatasetLayout, source: DataSource,
-                         eccv16: ECCV16Protocol? = nil) throws -> [ReferenceEvaluation] {
+                         eccv16: ECCV16Protocol? = nil, annotators: AnnotatorTargets? = nil) throws -> [ReferenceEvaluation] {
         // As for the model: F1 only when every video of the split has its keyshot summary (MR.HiSum) or
         // its user summaries (eccv16, scored as the model is).
         let withSummary = videos.allSatisfy { $0.gtSummary != nil }
@@ -28,7 +28,7 @@ enum ReferenceScores {
         var references = [ReferenceEvaluation(
             name: "random",
             description: "uniform random frame scores, mean over \(randomReferenceDraws) seeded draws per video",
-            videos: try videos.map { try random($0, layout: layout, withSummary: withSummary, eccv16: eccv16F1) })]
+            videos: try videos.map { try random($0, layout: layout, withSummary: withSummary, eccv16: eccv16F1, annotators: annotators) })]
         // The stored interest is the MR.HiSum stand-in's; the eccv16 stand-in has none.
         if source.synthetic && layout == .mrHiSum {
             let directory = source.dataFile.deletingLastPathComponent()
@@ -43,7 +43,8 @@ enum ReferenceScores {
     }
 
     /// One video's metrics averaged over the random draws (a metric's mean over the draws that define it).
-    static func random(_ video: Video, layout: DatasetLayout, withSummary: Bool, eccv16: ECCV16Protocol? = nil) throws -> VideoMetrics {
+    static func random(_ video: Video, layout: DatasetLayout, withSummary: Bool, eccv16: ECCV16Protocol? = nil,
+                       annotators: AnnotatorTargets? = nil) throws -> VideoMetrics {
         let seed = SplitMix64.derive(randomSeed, stableHash(video.key))
         var sums = [Double](repeating: 0, count: 6), counts = [Int](repeating: 0, count: 6)
         for draw in 0..<randomReferenceDraws {
@@ -55,6 +56,8 @@ enum ReferenceScores {
                 m.map15 = nil
                 m.f1 = try eccv16.map { try Evaluator.eccv16Scored(video: video, prediction: scores, protocol: $0).f1.value }
             }
+            // Under the `annotators` protocol, as the model's tau and rho.
+            if let annotators { m = annotators.applied(to: m, stepScores: scores) }
             for (i, value) in [m.mse, m.kendallTau, m.spearmanRho, m.f1, m.map50, m.map15].enumerated() {
                 if let value { sums[i] += value; counts[i] += 1 }
             }
@@ -62,6 +65,13 @@ enum ReferenceScores {
         func mean(_ i: Int) -> Double? { counts[i] > 0 ? sums[i] / Double(counts[i]) : nil }
         return VideoMetrics(name: video.key, frames: video.length, mse: mean(0)!, kendallTau: mean(1), spearmanRho: mean(2),
                             f1: mean(3), map50: mean(4), map15: mean(5))
+    }
+
+    /// The leave-one-annotator-out human agreement of each test video (`annotators` protocol only): how
+    /// well one person's scores rank the others' mean, the ceiling a model's value is read against.
+    static func humanAgreement(_ videos: [Video], annotators: AnnotatorTargets?) throws -> [HumanAgreement]? {
+        guard let annotators else { return nil }
+        return try videos.map { try annotators.agreement(video: $0.key) }
     }
 
     /// FNV-1a of the key: a seed that identifies the video, the same in every process.

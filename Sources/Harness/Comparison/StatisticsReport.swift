@@ -40,7 +40,8 @@ enum StatisticsReport {
         }
         if !stats.references.isEmpty {
             lines += ["", "Reference points on the same test videos (`random`: uniform scores, mean of 100 seeded draws per video; "
-                      + "`oracle`: the synthetic generator's noiseless interest):", "",
+                      + "`oracle`: the synthetic generator's noiseless interest; `human`: each annotator against the mean of the "
+                      + "others, mean over annotators, the `annotators` protocol's ceiling):", "",
                       "| reference | " + metricTitles.map(\.1).joined(separator: " | ") + " |",
                       "|---|" + String(repeating: "---:|", count: metricTitles.count)]
             var names: [String] = []
