@@ -15,6 +15,11 @@
 #define IM(buf, j, B) ((buf) + (2 * (j) + 1) * (B))
 
 #define FFT_INLINE static inline __attribute__((always_inline))
+// The lanes of one element never overlap those of another, so each lane loop is free of dependences.
+#define LANES_LOOP _Pragma("clang loop vectorize(assume_safety)")
+// Every group is transformed in all lanes (missing lines as zeros): the lane loops then have a
+// constant trip count, which the compiler vectorises whole instead of leaving to a scalar remainder.
+#define LANES ((long)CK_FFT_MAX_LINES)
 
 // One pass of radix p over all blocks of length n_s = p m.
 FFT_INLINE void radix2_pass(double *buf, long n, long m, const double *tw, long twStride, long B) {
@@ -23,6 +28,7 @@ FFT_INLINE void radix2_pass(double *buf, long n, long m, const double *tw, long 
             const double wr = tw[2 * k * twStride], wi = tw[2 * k * twStride + 1];
             double *restrict ar = RE(buf, base + k, B), *restrict ai = IM(buf, base + k, B);
             double *restrict br = RE(buf, base + k + m, B), *restrict bi = IM(buf, base + k + m, B);
+            LANES_LOOP
             for (long l = 0; l < B; l++) {
                 const double tr = br[l] * wr - bi[l] * wi, ti = br[l] * wi + bi[l] * wr;
                 const double xr = ar[l], xi = ai[l];
@@ -42,6 +48,7 @@ FFT_INLINE void radix4_pass(double *buf, long n, long m, const double *tw, long 
             double *restrict y1r = RE(buf, base + k + m, B), *restrict y1i = IM(buf, base + k + m, B);
             double *restrict y2r = RE(buf, base + k + 2 * m, B), *restrict y2i = IM(buf, base + k + 2 * m, B);
             double *restrict y3r = RE(buf, base + k + 3 * m, B), *restrict y3i = IM(buf, base + k + 3 * m, B);
+            LANES_LOOP
             for (long l = 0; l < B; l++) {
                 const double t0r = y0r[l], t0i = y0i[l];
                 const double t1r = y1r[l] * w1r - y1i[l] * w1i, t1i = y1r[l] * w1i + y1i[l] * w1r;
@@ -68,6 +75,7 @@ FFT_INLINE void radix3_pass(double *buf, long n, long m, const double *tw, long 
             double *restrict y0r = RE(buf, base + k, B), *restrict y0i = IM(buf, base + k, B);
             double *restrict y1r = RE(buf, base + k + m, B), *restrict y1i = IM(buf, base + k + m, B);
             double *restrict y2r = RE(buf, base + k + 2 * m, B), *restrict y2i = IM(buf, base + k + 2 * m, B);
+            LANES_LOOP
             for (long l = 0; l < B; l++) {
                 const double t0r = y0r[l], t0i = y0i[l];
                 const double t1r = y1r[l] * w1r - y1i[l] * w1i, t1i = y1r[l] * w1i + y1i[l] * w1r;
@@ -97,6 +105,7 @@ FFT_INLINE void radix5_pass(double *buf, long n, long m, const double *tw, long 
             double *restrict y2r = RE(buf, base + k + 2 * m, B), *restrict y2i = IM(buf, base + k + 2 * m, B);
             double *restrict y3r = RE(buf, base + k + 3 * m, B), *restrict y3i = IM(buf, base + k + 3 * m, B);
             double *restrict y4r = RE(buf, base + k + 4 * m, B), *restrict y4i = IM(buf, base + k + 4 * m, B);
+            LANES_LOOP
             for (long l = 0; l < B; l++) {
                 const double t0r = y0r[l], t0i = y0i[l];
                 const double t1r = y1r[l] * w1r - y1i[l] * w1i, t1i = y1r[l] * w1i + y1i[l] * w1r;
@@ -120,14 +129,9 @@ FFT_INLINE void radix5_pass(double *buf, long n, long m, const double *tw, long 
     }
 }
 
-// Mixed radix, split layout, natural-order `in` to `out` (distinct buffers); `in` is left unchanged.
-FFT_INLINE void mixed_radix_split(const CKFFTPlan *plan, const double *in, double *out, long B) {
+// The butterfly passes of a mixed-radix plan, in place on `out` already in the plan's input order.
+FFT_INLINE void radix_passes(const CKFFTPlan *plan, double *out, long B) {
     const long n = plan->length;
-    for (long j = 0; j < n; j++) {
-        const double *restrict sr = RE(in, plan->permutation[j], B), *restrict si = IM(in, plan->permutation[j], B);
-        double *restrict dr = RE(out, j, B), *restrict di = IM(out, j, B);
-        for (long l = 0; l < B; l++) { dr[l] = sr[l]; di[l] = si[l]; }
-    }
     // Innermost level first: the block length grows from the last radix to the whole transform.
     long size = 1;
     for (int s = plan->radix_count - 1; s >= 0; s--) {
@@ -141,6 +145,18 @@ FFT_INLINE void mixed_radix_split(const CKFFTPlan *plan, const double *in, doubl
         default: radix5_pass(out, n, m, plan->twiddles, twStride, B); break;
         }
     }
+}
+
+// Mixed radix, split layout, natural-order `in` to `out` (distinct buffers); `in` is left unchanged.
+FFT_INLINE void mixed_radix_split(const CKFFTPlan *plan, const double *in, double *out, long B) {
+    const long n = plan->length;
+    for (long j = 0; j < n; j++) {
+        const double *restrict sr = RE(in, plan->permutation[j], B), *restrict si = IM(in, plan->permutation[j], B);
+        double *restrict dr = RE(out, j, B), *restrict di = IM(out, j, B);
+        LANES_LOOP
+        for (long l = 0; l < B; l++) { dr[l] = sr[l]; di[l] = si[l]; }
+    }
+    radix_passes(plan, out, B);
 }
 
 // Any plan, split layout, natural-order `in` to `out` (distinct; `in` unchanged). Bluestein:
@@ -160,6 +176,7 @@ FFT_INLINE void transform_split(const CKFFTPlan *plan, const double *in, double 
         const double cr = c[2 * k], ci = c[2 * k + 1];
         const double *restrict xr = RE(in, k, B), *restrict xi = IM(in, k, B);
         double *restrict ar = RE(a, k, B), *restrict ai = IM(a, k, B);
+        LANES_LOOP
         for (long l = 0; l < B; l++) { ar[l] = xr[l] * cr - xi[l] * ci; ai[l] = xr[l] * ci + xi[l] * cr; }
     }
     for (long i = 2 * n * B; i < 2 * m * B; i++) a[i] = 0;
@@ -168,6 +185,7 @@ FFT_INLINE void transform_split(const CKFFTPlan *plan, const double *in, double 
     for (long j = 0; j < m; j++) {
         const double kr = kern[2 * j], ki = kern[2 * j + 1];
         double *restrict sr = RE(spectrum, j, B), *restrict si = IM(spectrum, j, B);
+        LANES_LOOP
         for (long l = 0; l < B; l++) {
             const double xr = sr[l], xi = si[l];
             sr[l] = xr * kr - xi * ki;
@@ -180,6 +198,7 @@ FFT_INLINE void transform_split(const CKFFTPlan *plan, const double *in, double 
         const double cr = c[2 * k], ci = c[2 * k + 1];
         const double *restrict yr0 = RE(a, k, B), *restrict yi0 = IM(a, k, B);
         double *restrict orr = RE(out, k, B), *restrict oi = IM(out, k, B);
+        LANES_LOOP
         for (long l = 0; l < B; l++) {
             const double yr = yr0[l] * scale, yi = -yi0[l] * scale;
             orr[l] = yr * cr - yi * ci;
@@ -188,25 +207,34 @@ FFT_INLINE void transform_split(const CKFFTPlan *plan, const double *in, double 
     }
 }
 
+// The lines are gathered straight into the order the transform starts from: for a mixed-radix plan
+// slot j of `out` takes element permutation[j] and the passes run in place; a Bluestein plan takes its
+// input in natural order in `in`.
+#define GATHER_TARGET(plan, in, out) ((plan)->inner == 0 ? (out) : (in))
+#define GATHER_ELEMENT(plan, j) ((plan)->inner == 0 ? (plan)->permutation[j] : (j))
+
+FFT_INLINE void finish_transform(const CKFFTPlan *plan, const double *in, double *out, double *rest, long B) {
+    if (plan->inner == 0) radix_passes(plan, out, B);
+    else transform_split(plan, in, out, rest, B);
+}
+
 // Complex lines, interleaved double, transformed in place.
 FFT_INLINE void complex_lines(const CKFFTPlan *plan, double *data, long stride, const long *starts, long count,
                               double *scratch) {
-    const long n = plan->length, B = count;
+    const long n = plan->length, B = LANES;
     double *in = scratch, *out = scratch + 2 * n * B, *rest = scratch + 4 * n * B;
+    double *target = GATHER_TARGET(plan, in, out);
     for (long j = 0; j < n; j++) {
-        double *restrict dr = RE(in, j, B), *restrict di = IM(in, j, B);
-        for (long b = 0; b < B; b++) {
-            const double *x = data + 2 * (starts[b] + j * stride);
-            dr[b] = x[0]; di[b] = x[1];
-        }
+        const double *x = data + 2 * GATHER_ELEMENT(plan, j) * stride;
+        double *restrict dr = RE(target, j, B), *restrict di = IM(target, j, B);
+        for (long b = 0; b < count; b++) { dr[b] = x[2 * starts[b]]; di[b] = x[2 * starts[b] + 1]; }
+        for (long b = count; b < B; b++) { dr[b] = 0; di[b] = 0; }
     }
-    transform_split(plan, in, out, rest, B);
+    finish_transform(plan, in, out, rest, B);
     for (long j = 0; j < n; j++) {
         const double *restrict sr = RE(out, j, B), *restrict si = IM(out, j, B);
-        for (long b = 0; b < B; b++) {
-            double *x = data + 2 * (starts[b] + j * stride);
-            x[0] = sr[b]; x[1] = si[b];
-        }
+        double *x = data + 2 * j * stride;
+        for (long b = 0; b < count; b++) { x[2 * starts[b]] = sr[b]; x[2 * starts[b] + 1] = si[b]; }
     }
 }
 
@@ -214,26 +242,30 @@ FFT_INLINE void complex_lines(const CKFFTPlan *plan, double *data, long stride, 
 // X_{2b}[k] = (Z[k] + conj Z[n-k]) / 2 and X_{2b+1}[k] = (Z[k] - conj Z[n-k]) / (2 i).
 FFT_INLINE void real_lines_half(const CKFFTPlan *plan, const float *src, long srcStride, const long *srcStarts, long count,
                                 double *dst, long dstStride, const long *dstStarts, double *scratch) {
-    const long n = plan->length, B = (count + 1) / 2, half = n / 2 + 1;
+    const long n = plan->length, B = LANES, half = n / 2 + 1, used = (count + 1) / 2;
     double *in = scratch, *out = scratch + 2 * n * B, *rest = scratch + 4 * n * B;
+    // In natural order (the permuted order would jump between cache lines of every line at each slot);
+    // lanes without a line read line 0 and are cleared after.
+    long starts[2 * LANES];
+    for (long b = 0; b < 2 * B; b++) starts[b] = b < count ? srcStarts[b] : srcStarts[0];
     for (long j = 0; j < n; j++) {
+        const float *x = src + j * srcStride;
         double *restrict dr = RE(in, j, B), *restrict di = IM(in, j, B);
-        for (long b = 0; b < B; b++) {
-            dr[b] = src[srcStarts[2 * b] + j * srcStride];
-            di[b] = 2 * b + 1 < count ? src[srcStarts[2 * b + 1] + j * srcStride] : 0;
-        }
+        for (long b = 0; b < B; b++) { dr[b] = x[starts[2 * b]]; di[b] = x[starts[2 * b + 1]]; }
+        for (long b = count; b < 2 * B; b++) (b % 2 ? di : dr)[b / 2] = 0;
     }
     transform_split(plan, in, out, rest, B);
     for (long k = 0; k < half; k++) {
         const long mirror = k == 0 ? 0 : n - k;
         const double *restrict zr = RE(out, k, B), *restrict zi = IM(out, k, B);
         const double *restrict wr = RE(out, mirror, B), *restrict wi = IM(out, mirror, B);
-        for (long b = 0; b < B; b++) {
-            double *x = dst + 2 * (dstStarts[2 * b] + k * dstStride);
-            x[0] = 0.5 * (zr[b] + wr[b]); x[1] = 0.5 * (zi[b] - wi[b]);
+        double *x = dst + 2 * k * dstStride;
+        for (long b = 0; b < used; b++) {
+            double *first = x + 2 * dstStarts[2 * b];
+            first[0] = 0.5 * (zr[b] + wr[b]); first[1] = 0.5 * (zi[b] - wi[b]);
             if (2 * b + 1 < count) {
-                double *y = dst + 2 * (dstStarts[2 * b + 1] + k * dstStride);
-                y[0] = 0.5 * (zi[b] + wi[b]); y[1] = -0.5 * (zr[b] - wr[b]);
+                double *second = x + 2 * dstStarts[2 * b + 1];
+                second[0] = 0.5 * (zi[b] + wi[b]); second[1] = -0.5 * (zr[b] - wr[b]);
             }
         }
     }

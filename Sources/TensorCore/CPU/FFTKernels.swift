@@ -220,30 +220,34 @@ private func writeRealParts(_ spectra: UnsafePointer<Double>, _ target: UnsafeMu
     let half = halfShape[realAxis], length = shape[realAxis]
     let negated = (0..<rank).map { transformed.contains($0) }
     /// Indices `range` of dimension d, then all of the later ones. `direct` and `mirror` are the spectrum
-    /// offsets of the two readings so far; `mirrored` is nil until the real axis picks one of them.
-    func fill(_ d: Int, _ range: Range<Int>, _ out: Int, _ direct: Int, _ mirror: Int, _ mirrored: Bool?) {
-        let n = shape[d], hs = halfStrides[d], os = outStrides[d], last = d == rank - 1
-        for k in range {
-            let o = out + k * os
-            var next = (direct + k * hs, mirror + (negated[d] && k > 0 ? n - k : k) * hs)
-            var side = mirrored
+    /// offsets of the two readings so far; the real axis picks one, and the axes after it (the real axis
+    /// is the innermost transformed one) are not transformed, so both are then the same.
+    func fill(_ d: Int, _ range: Range<Int>, _ out: Int, _ direct: Int, _ mirror: Int) {
+        let n = shape[d], hs = halfStrides[d], os = outStrides[d]
+        if d == rank - 1 {
+            // The last dimension has stride 1 in both arrays.
+            let row = target + out, forward = spectra + 2 * direct
             if d == realAxis {
-                side = k >= half
-                let offset = k < half ? direct + k * hs : mirror + (length - k) * hs
-                next = (offset, offset)
-            } else if let side {
-                next.0 = side ? next.1 : next.0
-                next.1 = next.0
-            }
-            if last {
-                target[o] = Float(spectra[2 * next.0])
+                let backward = spectra + 2 * (mirror + length)
+                for l in range.clamped(to: 0..<half) { row[l] = Float(forward[2 &* l]) }
+                for l in range.clamped(to: half..<length) { row[l] = Float(backward[0 &- 2 &* l]) }
             } else {
-                fill(d + 1, 0..<shape[d + 1], o, next.0, next.1, side)
+                for k in range { row[k] = Float(forward[2 &* k]) }
+            }
+            return
+        }
+        for k in range {
+            if d == realAxis {
+                let offset = k < half ? direct + k * hs : mirror + (length - k) * hs
+                fill(d + 1, 0..<shape[d + 1], out + k * os, offset, offset)
+            } else {
+                let mk = negated[d] && k > 0 ? n - k : k
+                fill(d + 1, 0..<shape[d + 1], out + k * os, direct + k * hs, mirror + mk * hs)
             }
         }
     }
     let rows = shape[0], perRow = shape.reduce(1, *) / Swift.max(rows, 1)
     parallelChunks(rows, grain: Swift.max(1, 65_536 / Swift.max(perRow, 1))) { first, last in
-        fill(0, first..<last, 0, 0, 0, nil)
+        fill(0, first..<last, 0, 0, 0)
     }
 }
