@@ -33,4 +33,43 @@ typedef struct {
 void ck_adam_update(float *p, const float *g, float *m, float *v, long count, const CKAdamStep *step);
 void ck_adam_update_level(int level, float *p, const float *g, float *m, float *v, long count, const CKAdamStep *step);
 
+/// One FFT length's plan, built and owned by TensorCore's FFTPlan (FFTKernels.swift); the kernels only
+/// read it. Mixed radix (`inner` null): the radices (each 2, 3, 4 or 5; product `length`, outermost
+/// first), the input index each output slot starts from (the recursion's order), and the twiddles
+/// e^{-2 pi i j / length} interleaved. Bluestein (`inner` the power-of-two plan of length M >= 2 length - 1):
+/// the chirp c_k = e^{-pi i k^2 / length} and the inner transform of the wrapped conj(c), interleaved.
+typedef struct CKFFTPlan {
+    long length;
+    int radix_count;
+    const int *radices;
+    const long *permutation;
+    const double *twiddles;
+    const struct CKFFTPlan *inner;
+    const double *chirp;
+    const double *kernel_spectrum;
+} CKFFTPlan;
+
+/// Lines per call: complex lines in `ck_fft_complex_lines`, twice as many real ones in `ck_fft_real_lines`.
+#define CK_FFT_MAX_LINES 16
+
+/// Doubles of scratch either call needs for `plan` (any count up to the maximum).
+long ck_fft_scratch_doubles(const CKFFTPlan *plan);
+
+/// In-place forward DFT of `count` (<= CK_FFT_MAX_LINES) complex lines of interleaved doubles: line b's
+/// element j at data[2 (starts[b] + j stride)].
+void ck_fft_complex_lines(const CKFFTPlan *plan, double *data, long stride, const long *starts, long count, double *scratch);
+
+/// Half spectra (bins 0 ... length / 2) of `count` (<= 2 CK_FFT_MAX_LINES) real float lines, line b's
+/// element j at source[sourceStarts[b] + j sourceStride], written as interleaved doubles at
+/// spectra[2 (spectraStarts[b] + k spectraStride)]. Two real lines share one complex transform.
+void ck_fft_real_lines(const CKFFTPlan *plan, const float *source, long sourceStride, const long *sourceStarts, long count,
+                       double *spectra, long spectraStride, const long *spectraStarts, double *scratch);
+
+/// The same at a given level (tests run every level the CPU supports); level must be supported.
+void ck_fft_complex_lines_level(int level, const CKFFTPlan *plan, double *data, long stride, const long *starts, long count,
+                                double *scratch);
+void ck_fft_real_lines_level(int level, const CKFFTPlan *plan, const float *source, long sourceStride,
+                             const long *sourceStarts, long count, double *spectra, long spectraStride,
+                             const long *spectraStarts, double *scratch);
+
 #endif

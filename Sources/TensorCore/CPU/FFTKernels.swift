@@ -1,24 +1,27 @@
+import CKernels
 import Foundation
 import Synchronization
 
-/// The forward complex DFT of one length, X[k] = sum_n x[n] e^{-2 pi i k n / N}, on interleaved
-/// (re, im) double-precision buffers.
+/// The plan of the forward complex DFT of one length, X[k] = sum_n x[n] e^{-2 pi i k n / N}; the
+/// transforms themselves run in CKernels (FFT.c), on groups of lines at once in wide vectors.
 ///
-/// Lengths whose prime factors are 2, 3 and 5 run a recursive mixed-radix Cooley-Tukey transform
-/// (radix 4 first, then 2, 3, 5); any other length runs Bluestein's algorithm, which rewrites the DFT as
-/// a convolution with a chirp and does that convolution with power-of-two transforms. Both are
-/// O(N log N), so a video of a prime number of frames costs about what its neighbours cost.
+/// Lengths whose prime factors are 2, 3 and 5 run a mixed-radix Cooley-Tukey transform (radix 4 first,
+/// then 2, 3, 5); any other length runs Bluestein's algorithm, which rewrites the DFT as a convolution
+/// with a chirp and does that convolution with power-of-two transforms. Both are O(N log N), so a video
+/// of a prime number of frames costs about what its neighbours cost.
 ///
-/// Double precision inside: a 2-d transform of a (300, 1024) map sums 3e5 terms of magnitude ~1, and
-/// the plans are cheap next to the matrix products around them, so the extra bits cost nothing that
-/// shows while keeping the float32 results correctly rounded in practice.
-final class FFTPlan: Sendable {
+/// Double precision inside: a 2-d transform of a (300, 1024) map sums 3e5 terms of magnitude ~1; with
+/// doubles the float32 results are correctly rounded in practice.
+final class FFTPlan: @unchecked Sendable {   // immutable after init; the C view points into its own buffers
     let length: Int
-    /// Radices whose product is `length` (empty for length 1 and for Bluestein plans).
+    /// Radices whose product is `length`, outermost first (empty for length 1 and for Bluestein plans).
     let radices: [Int]
-    /// e^{-2 pi i j / N}, j in 0..<N, interleaved.
-    let twiddles: [Double]
-    let bluestein: BluesteinPlan?
+    /// Bluestein plans: the power-of-two plan of length M >= 2 N - 1 the convolution runs on.
+    let inner: FFTPlan?
+    /// What the C kernels read. Its arrays are allocated here once and freed with the plan.
+    let raw: UnsafeMutablePointer<CKFFTPlan>
+    /// Doubles of scratch one call of `transform` or the real-line kernel needs.
+    let scratchCount: Int
 
     init(length n: Int) {
         precondition(n >= 1, "FFTPlan: length \(n)")
@@ -27,21 +30,78 @@ final class FFTPlan: Sendable {
         for p in [4, 2, 3, 5] {
             while rest % p == 0 { factors.append(p); rest /= p }
         }
-        var table = [Double](repeating: 0, count: 2 * n)
+        var plan = CKFFTPlan()
+        plan.length = n
+        if rest == 1 {
+            plan.twiddles = UnsafePointer(Self.unitRoots(n))
+            radices = factors
+            inner = nil
+            let radixBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(factors.count, 1))
+            for (i, p) in factors.enumerated() { radixBuffer[i] = Int32(p) }
+            plan.radix_count = Int32(factors.count)
+            plan.radices = UnsafePointer(radixBuffer)
+            plan.permutation = UnsafePointer(Self.inputOrder(n, radices: factors))
+        } else {
+            radices = []
+            var m = 1
+            while m < 2 * n - 1 { m <<= 1 }
+            let innerPlan = FFTPlan.forLength(m)
+            inner = innerPlan
+            let chirp = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
+            for k in 0..<n {
+                // k^2 mod 2n keeps the angle small, so the chirp is accurate for long videos too.
+                let angle = -Double.pi * Double((k * k) % (2 * n)) / Double(n)
+                chirp[2 * k] = cos(angle); chirp[2 * k + 1] = sin(angle)
+            }
+            // b_k = conj(c_|k|) wrapped around M, and its transform.
+            let kernel = UnsafeMutablePointer<Double>.allocate(capacity: 2 * m)
+            kernel.initialize(repeating: 0, count: 2 * m)
+            for k in 0..<n {
+                kernel[2 * k] = chirp[2 * k]; kernel[2 * k + 1] = -chirp[2 * k + 1]
+                if k > 0 { kernel[2 * (m - k)] = chirp[2 * k]; kernel[2 * (m - k) + 1] = -chirp[2 * k + 1] }
+            }
+            innerPlan.transform(kernel, stride: 1, starts: [0])
+            plan.inner = UnsafePointer(innerPlan.raw)
+            plan.chirp = UnsafePointer(chirp)
+            plan.kernel_spectrum = UnsafePointer(kernel)
+        }
+        raw = UnsafeMutablePointer<CKFFTPlan>.allocate(capacity: 1)
+        raw.initialize(to: plan)
+        scratchCount = ck_fft_scratch_doubles(raw)
+    }
+
+    deinit {
+        let plan = raw.pointee
+        UnsafeMutablePointer(mutating: plan.twiddles)?.deallocate()
+        UnsafeMutablePointer(mutating: plan.radices)?.deallocate()
+        UnsafeMutablePointer(mutating: plan.permutation)?.deallocate()
+        UnsafeMutablePointer(mutating: plan.chirp)?.deallocate()
+        UnsafeMutablePointer(mutating: plan.kernel_spectrum)?.deallocate()
+        raw.deallocate()
+    }
+
+    /// e^{-2 pi i j / n}, j in 0..<n, interleaved.
+    private static func unitRoots(_ n: Int) -> UnsafeMutablePointer<Double> {
+        let table = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
         for j in 0..<n {
-            // sin/cos of an exact rational multiple of 2 pi, reduced first so large j lose no accuracy.
             let angle = -2 * Double.pi * Double(j) / Double(n)
             table[2 * j] = cos(angle)
             table[2 * j + 1] = sin(angle)
         }
-        twiddles = table
-        if rest == 1 {
-            radices = factors
-            bluestein = nil
-        } else {
-            radices = []
-            bluestein = BluesteinPlan(length: n)
+        return table
+    }
+
+    /// The input index each output slot holds before the butterfly passes: decimation in time splits a
+    /// length into p subsequences x[q + p r] and places sub-DFT q at q m, recursively.
+    private static func inputOrder(_ n: Int, radices: [Int]) -> UnsafeMutablePointer<Int> {
+        let order = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        func place(_ out: Int, _ input: Int, _ stride: Int, _ level: Int, _ size: Int) {
+            if size == 1 { order[out] = input; return }
+            let p = radices[level], m = size / p
+            for q in 0..<p { place(out + q * m, input + q * stride, stride * p, level + 1, m) }
         }
+        place(0, 0, 1, 0, n)
+        return order
     }
 
     /// The plan for `n`, built once per length and shared (plans are immutable).
@@ -55,92 +115,17 @@ final class FFTPlan: Sendable {
         }
     }
 
-    /// Forward transform of `length` complex values read from `input` with a stride of `inputStride`
-    /// complex elements, written contiguously to `output` (which must not overlap the input).
-    /// `scratch` holds `scratchCount` doubles.
-    func transform(_ input: UnsafePointer<Double>, inputStride: Int, into output: UnsafeMutablePointer<Double>,
-                   scratch: UnsafeMutablePointer<Double>) {
-        if length == 1 {
-            output[0] = input[0]; output[1] = input[1]
-            return
-        }
-        if let bluestein {
-            bluestein.transform(input, inputStride: inputStride, into: output, scratch: scratch)
-            return
-        }
-        twiddles.withUnsafeBufferPointer { tw in
-            radices.withUnsafeBufferPointer { r in
-                mixedRadix(output, input, inputStride, length, r.baseAddress!, 1, tw.baseAddress!)
-            }
-        }
-    }
-
-    /// Doubles of scratch `transform` needs.
-    var scratchCount: Int { bluestein.map { $0.scratchCount } ?? 0 }
-
-    /// One level of decimation in time: the length-n DFT of x[0], x[s], x[2s], ... from the p DFTs of
-    /// length m = n / p of its p interleaved subsequences x[q + p r], combined by
-    /// X[k + u m] = sum_q (W_n^{q k} Y_q[k]) W_p^{q u}. `twStride` = N / n maps W_n onto the table of W_N.
-    private func mixedRadix(_ out: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ stride: Int, _ n: Int,
-                            _ radices: UnsafePointer<Int>, _ twStride: Int, _ tw: UnsafePointer<Double>) {
-        let p = radices[0], m = n / p
-        if m == 1 {
-            for q in 0..<p { out[2 * q] = x[2 * q * stride]; out[2 * q + 1] = x[2 * q * stride + 1] }
-        } else {
-            for q in 0..<p {
-                mixedRadix(out + 2 * q * m, x + 2 * q * stride, stride * p, m, radices + 1, twStride * p, tw)
-            }
-        }
-        switch p {
-        case 2:
-            for k in 0..<m {
-                let a = out + 2 * k, b = out + 2 * (k + m)
-                let (wr, wi) = (tw[2 * k * twStride], tw[2 * k * twStride + 1])
-                let tr = b[0] * wr - b[1] * wi, ti = b[0] * wi + b[1] * wr
-                b[0] = a[0] - tr; b[1] = a[1] - ti
-                a[0] += tr; a[1] += ti
-            }
-        case 4:
-            for k in 0..<m {
-                let y0 = out + 2 * k, y1 = out + 2 * (k + m), y2 = out + 2 * (k + 2 * m), y3 = out + 2 * (k + 3 * m)
-                let j1 = 2 * k * twStride, j2 = 2 * j1, j3 = 3 * j1
-                let t1r = y1[0] * tw[j1] - y1[1] * tw[j1 + 1], t1i = y1[0] * tw[j1 + 1] + y1[1] * tw[j1]
-                let t2r = y2[0] * tw[j2] - y2[1] * tw[j2 + 1], t2i = y2[0] * tw[j2 + 1] + y2[1] * tw[j2]
-                let t3r = y3[0] * tw[j3] - y3[1] * tw[j3 + 1], t3i = y3[0] * tw[j3 + 1] + y3[1] * tw[j3]
-                let (t0r, t0i) = (y0[0], y0[1])
-                // W_4 = -i: X[k+m] = t0 - i t1 - t2 + i t3, X[k+3m] = t0 + i t1 - t2 - i t3.
-                let sr = t0r + t2r, si = t0i + t2i, dr = t0r - t2r, di = t0i - t2i
-                let er = t1r + t3r, ei = t1i + t3i, fr = t1r - t3r, fi = t1i - t3i
-                y0[0] = sr + er; y0[1] = si + ei
-                y2[0] = sr - er; y2[1] = si - ei
-                y1[0] = dr + fi; y1[1] = di - fr
-                y3[0] = dr - fi; y3[1] = di + fr
-            }
-        default:
-            // Radix 3 or 5: the small DFT written out as a sum (p <= 5 terms).
-            let nTotal = twiddles.count / 2, rootStep = nTotal / p
-            var tr = (0.0, 0.0, 0.0, 0.0, 0.0), ti = (0.0, 0.0, 0.0, 0.0, 0.0)
-            withUnsafeMutableBytes(of: &tr) { trBytes in
-                withUnsafeMutableBytes(of: &ti) { tiBytes in
-                    let tRe = trBytes.baseAddress!.assumingMemoryBound(to: Double.self)
-                    let tIm = tiBytes.baseAddress!.assumingMemoryBound(to: Double.self)
-                    for k in 0..<m {
-                        for q in 0..<p {
-                            let y = out + 2 * (k + q * m), j = 2 * q * k * twStride
-                            tRe[q] = y[0] * tw[j] - y[1] * tw[j + 1]
-                            tIm[q] = y[0] * tw[j + 1] + y[1] * tw[j]
-                        }
-                        for u in 0..<p {
-                            var sr = 0.0, si = 0.0
-                            for q in 0..<p {
-                                let j = 2 * ((q * u) % p) * rootStep
-                                sr += tRe[q] * tw[j] - tIm[q] * tw[j + 1]
-                                si += tRe[q] * tw[j + 1] + tIm[q] * tw[j]
-                            }
-                            out[2 * (k + u * m)] = sr; out[2 * (k + u * m) + 1] = si
-                        }
-                    }
-                }
+    /// In-place forward transform of the complex lines (interleaved doubles) starting at `starts`
+    /// (complex elements from `data`), element j of each at start + j stride; any number of lines.
+    func transform(_ data: UnsafeMutablePointer<Double>, stride: Int, starts: [Int]) {
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: scratchCount)
+        defer { scratch.deallocate() }
+        starts.withUnsafeBufferPointer { s in
+            var first = 0
+            while first < starts.count {
+                let count = Swift.min(Int(CK_FFT_MAX_LINES), starts.count - first)
+                ck_fft_complex_lines(raw, data, stride, s.baseAddress! + first, count, scratch)
+                first += count
             }
         }
     }
@@ -148,134 +133,121 @@ final class FFTPlan: Sendable {
 
 private let fftPlanCache = Mutex<[Int: FFTPlan]>([:])
 
-/// Bluestein's chirp-z rewriting of a length-n DFT: with c_k = e^{-pi i k^2 / n},
-/// X_k = c_k sum_j (x_j c_j) conj(c_{k-j}), a circular convolution of length M >= 2n - 1 (a power of
-/// two) done with two forward transforms and one inverse (the inverse as conj(FFT(conj(.))) / M).
-final class BluesteinPlan: Sendable {
-    let length: Int
-    let inner: FFTPlan
-    /// c_k, k in 0..<n, interleaved.
-    let chirp: [Double]
-    /// The transform of b with b_k = conj(c_|k|) wrapped around M, interleaved.
-    let kernelSpectrum: [Double]
-
-    init(length n: Int) {
-        length = n
-        var m = 1
-        while m < 2 * n - 1 { m <<= 1 }
-        inner = FFTPlan.forLength(m)
-        var c = [Double](repeating: 0, count: 2 * n)
-        for k in 0..<n {
-            // k^2 mod 2n keeps the angle small, so the chirp is accurate for long videos too.
-            let r = (k * k) % (2 * n)
-            let angle = -Double.pi * Double(r) / Double(n)
-            c[2 * k] = cos(angle); c[2 * k + 1] = sin(angle)
-        }
-        chirp = c
-        var b = [Double](repeating: 0, count: 2 * m)
-        for k in 0..<n {
-            b[2 * k] = c[2 * k]; b[2 * k + 1] = -c[2 * k + 1]
-            if k > 0 { b[2 * (m - k)] = c[2 * k]; b[2 * (m - k) + 1] = -c[2 * k + 1] }
-        }
-        var spectrum = [Double](repeating: 0, count: 2 * m)
-        let innerPlan = inner
-        b.withUnsafeBufferPointer { bp in
-            spectrum.withUnsafeMutableBufferPointer { sp in
-                innerPlan.transform(bp.baseAddress!, inputStride: 1, into: sp.baseAddress!, scratch: sp.baseAddress!)
-            }
-        }
-        kernelSpectrum = spectrum
-    }
-
-    var scratchCount: Int { 4 * inner.length }
-
-    func transform(_ input: UnsafePointer<Double>, inputStride: Int, into output: UnsafeMutablePointer<Double>,
-                   scratch: UnsafeMutablePointer<Double>) {
-        let n = length, m = inner.length
-        let a = scratch, spectrum = scratch + 2 * m
-        chirp.withUnsafeBufferPointer { cBuf in
-            kernelSpectrum.withUnsafeBufferPointer { kBuf in
-                let c = cBuf.baseAddress!, kern = kBuf.baseAddress!
-                for k in 0..<n {
-                    let xr = input[2 * k * inputStride], xi = input[2 * k * inputStride + 1]
-                    a[2 * k] = xr * c[2 * k] - xi * c[2 * k + 1]
-                    a[2 * k + 1] = xr * c[2 * k + 1] + xi * c[2 * k]
-                }
-                (a + 2 * n).update(repeating: 0, count: 2 * (m - n))
-                inner.transform(a, inputStride: 1, into: spectrum, scratch: a)
-                // Pointwise product, conjugated so the next forward transform computes the inverse.
-                for j in 0..<m {
-                    let sr = spectrum[2 * j], si = spectrum[2 * j + 1], kr = kern[2 * j], ki = kern[2 * j + 1]
-                    spectrum[2 * j] = sr * kr - si * ki
-                    spectrum[2 * j + 1] = -(sr * ki + si * kr)
-                }
-                inner.transform(spectrum, inputStride: 1, into: a, scratch: spectrum)
-                let scale = 1 / Double(m)
-                for k in 0..<n {
-                    let yr = a[2 * k] * scale, yi = -a[2 * k + 1] * scale
-                    output[2 * k] = yr * c[2 * k] - yi * c[2 * k + 1]
-                    output[2 * k + 1] = yr * c[2 * k + 1] + yi * c[2 * k]
-                }
-            }
-        }
-    }
-}
-
 /// Forward complex DFT of one sequence (tests and small callers): (re, im) in, (re, im) out.
 func complexDFT(real: [Double], imag: [Double]) -> (real: [Double], imag: [Double]) {
     precondition(real.count == imag.count && !real.isEmpty, "complexDFT: needs equal, non-empty parts")
     let n = real.count
-    let plan = FFTPlan.forLength(n)
-    var input = [Double](repeating: 0, count: 2 * n), output = input
-    for k in 0..<n { input[2 * k] = real[k]; input[2 * k + 1] = imag[k] }
-    var scratch = [Double](repeating: 0, count: Swift.max(plan.scratchCount, 1))
-    input.withUnsafeBufferPointer { i in
-        output.withUnsafeMutableBufferPointer { o in
-            scratch.withUnsafeMutableBufferPointer { s in
-                plan.transform(i.baseAddress!, inputStride: 1, into: o.baseAddress!, scratch: s.baseAddress!)
-            }
-        }
-    }
-    return ((0..<n).map { output[2 * $0] }, (0..<n).map { output[2 * $0 + 1] })
+    var data = [Double](repeating: 0, count: 2 * n)
+    for k in 0..<n { data[2 * k] = real[k]; data[2 * k + 1] = imag[k] }
+    data.withUnsafeMutableBufferPointer { FFTPlan.forLength(n).transform($0.baseAddress!, stride: 1, starts: [0]) }
+    return ((0..<n).map { data[2 * $0] }, (0..<n).map { data[2 * $0 + 1] })
 }
 
 /// Re(DFT over `axes`) of a real float32 array with `shape`, from `source` into `target` (same count).
-/// The first axis transforms the real input; later axes transform the complex intermediate; the real
-/// part is taken at the end. Lines along an axis are independent and run in parallel.
+///
+/// The input is real, so the full transform Z is Hermitian: Z[-k] = conj(Z[k]) with every transformed
+/// index negated modulo its length. Only half of it is computed: the innermost transformed axis (length
+/// L, the real axis) is transformed as real lines, two to a complex transform, keeping bins 0 ... L/2;
+/// the other axes then transform that half spectrum; and an output bin l > L/2 reads the real part at
+/// (L - l) with the other transformed indices negated. Lines are grouped (FFT.c) and the groups run in
+/// parallel.
 func realPartOfDFTKernel(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, shape: [Int], axes: [Int]) {
     let count = shape.reduce(1, *)
     guard count > 0 else { return }
-    let work = UnsafeMutablePointer<Double>.allocate(capacity: 2 * count)
-    defer { work.deallocate() }
-    parallelChunks(count) { s, e in
-        for i in s..<e { work[2 * i] = Double(source[i]); work[2 * i + 1] = 0 }
+    let realAxis = axes.max()!
+    let length = shape[realAxis], half = length / 2 + 1
+    var halfShape = shape
+    halfShape[realAxis] = half
+    let spectra = UnsafeMutablePointer<Double>.allocate(capacity: 2 * halfShape.reduce(1, *))
+    defer { spectra.deallocate() }
+    let shared = UncheckedSendable(spectra)
+
+    let realPlan = FFTPlan.forLength(length)
+    forEachLineGroup(shape: shape, axis: realAxis, groupSize: 2 * Int(CK_FFT_MAX_LINES)) { lines, scratch, starts in
+        // Source starts and spectra starts of the same lines: (o, i) -> o L I + i and o half I + i.
+        let inner = shape[(realAxis + 1)...].reduce(1, *)
+        let targetStarts = starts + lines.count
+        for (b, l) in lines.enumerated() {
+            let o = l / inner, i = l % inner
+            starts[b] = o * length * inner + i
+            targetStarts[b] = o * half * inner + i
+        }
+        ck_fft_real_lines(realPlan.raw, source, inner, starts, lines.count, shared.value, inner, targetStarts, scratch)
     }
-    let shared = UncheckedSendable(work)
-    for axis in axes {
-        let length = shape[axis]
-        if length == 1 { continue }
-        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
-        let plan = FFTPlan.forLength(length)
-        let lines = outer * inner
-        // Each line costs about 5 L log2 L flops; aim for chunks of some 30k.
-        let grain = Swift.max(1, 32_768 / Swift.max(1, length * 8))
-        parallelChunks(lines, grain: grain) { first, last in
-            let work = shared.value
-            let line = UnsafeMutablePointer<Double>.allocate(capacity: 2 * length)
-            let scratch = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(plan.scratchCount, 1))
-            defer { line.deallocate(); scratch.deallocate() }
-            for l in first..<last {
-                let o = l / inner, i = l % inner
-                let base = work + 2 * (o * length * inner + i)
-                plan.transform(UnsafePointer(base), inputStride: inner, into: line, scratch: scratch)
-                for k in 0..<length {
-                    base[2 * k * inner] = line[2 * k]
-                    base[2 * k * inner + 1] = line[2 * k + 1]
-                }
+    for axis in axes where axis != realAxis && shape[axis] > 1 {
+        let plan = FFTPlan.forLength(shape[axis])
+        forEachLineGroup(shape: halfShape, axis: axis, groupSize: Int(CK_FFT_MAX_LINES)) { lines, scratch, starts in
+            let inner = halfShape[(axis + 1)...].reduce(1, *), n = halfShape[axis]
+            for (b, l) in lines.enumerated() { starts[b] = (l / inner) * n * inner + l % inner }
+            ck_fft_complex_lines(plan.raw, shared.value, inner, starts, lines.count, scratch)
+        }
+    }
+    writeRealParts(UnsafePointer(spectra), target, shape: shape, halfShape: halfShape, realAxis: realAxis,
+                   transformed: Set(axes))
+}
+
+/// Runs `body(lines, scratch, starts)` over the lines along `axis` of an array with `shape` (line
+/// o inner + i for outer index o and inner index i), `groupSize` consecutive lines at a time, groups in
+/// parallel. `starts` has room for 2 groupSize indices; `scratch` is the FFT scratch of that length.
+private func forEachLineGroup(shape: [Int], axis: Int, groupSize: Int,
+                              _ body: (Range<Int>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int>) -> Void) {
+    let length = shape[axis]
+    let lines = shape.reduce(1, *) / length
+    let groups = (lines + groupSize - 1) / groupSize
+    let plan = FFTPlan.forLength(length)
+    // A group costs about 5 L log2 L flops per line; aim for chunks of some 100k.
+    let grain = Swift.max(1, 100_000 / Swift.max(1, groupSize * length * 8))
+    parallelChunks(groups, grain: grain) { first, last in
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: plan.scratchCount)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: 2 * groupSize)
+        defer { scratch.deallocate(); starts.deallocate() }
+        for g in first..<last {
+            body(g * groupSize..<Swift.min(lines, (g + 1) * groupSize), scratch, starts)
+        }
+    }
+}
+
+/// target = Re(Z) from the half spectrum (interleaved doubles, `halfShape`): bins below half along the
+/// real axis read directly, the others at (L - l) with every other transformed index negated.
+private func writeRealParts(_ spectra: UnsafePointer<Double>, _ target: UnsafeMutablePointer<Float>, shape: [Int],
+                            halfShape: [Int], realAxis: Int, transformed: Set<Int>) {
+    let rank = shape.count
+    var outStrides = [Int](repeating: 1, count: rank), halfStrides = outStrides
+    for d in stride(from: rank - 2, through: 0, by: -1) {
+        outStrides[d] = outStrides[d + 1] * shape[d + 1]
+        halfStrides[d] = halfStrides[d + 1] * halfShape[d + 1]
+    }
+    let half = halfShape[realAxis], length = shape[realAxis]
+    let negated = (0..<rank).map { transformed.contains($0) }
+    /// Indices `range` of dimension d, then all of the later ones. `direct` and `mirror` are the spectrum
+    /// offsets of the two readings so far; the real axis picks one, and the axes after it (the real axis
+    /// is the innermost transformed one) are not transformed, so both are then the same.
+    func fill(_ d: Int, _ range: Range<Int>, _ out: Int, _ direct: Int, _ mirror: Int) {
+        let n = shape[d], hs = halfStrides[d], os = outStrides[d]
+        if d == rank - 1 {
+            // The last dimension has stride 1 in both arrays.
+            let row = target + out, forward = spectra + 2 * direct
+            if d == realAxis {
+                let backward = spectra + 2 * (mirror + length)
+                for l in range.clamped(to: 0..<half) { row[l] = Float(forward[2 &* l]) }
+                for l in range.clamped(to: half..<length) { row[l] = Float(backward[0 &- 2 &* l]) }
+            } else {
+                for k in range { row[k] = Float(forward[2 &* k]) }
+            }
+            return
+        }
+        for k in range {
+            if d == realAxis {
+                let offset = k < half ? direct + k * hs : mirror + (length - k) * hs
+                fill(d + 1, 0..<shape[d + 1], out + k * os, offset, offset)
+            } else {
+                let mk = negated[d] && k > 0 ? n - k : k
+                fill(d + 1, 0..<shape[d + 1], out + k * os, direct + k * hs, mirror + mk * hs)
             }
         }
     }
-    parallelChunks(count) { s, e in
-        for i in s..<e { target[i] = Float(work[2 * i]) }
+    let rows = shape[0], perRow = shape.reduce(1, *) / Swift.max(rows, 1)
+    parallelChunks(rows, grain: Swift.max(1, 65_536 / Swift.max(perRow, 1))) { first, last in
+        fill(0, first..<last, 0, 0, 0)
     }
 }
