@@ -99,13 +99,18 @@ public enum BufferPool {
         for address in victims { free(UnsafeMutableRawPointer(bitPattern: address)) }
     }
 
+    /// The cached size a request of `bytes` takes: its own if cached, else the smallest of up to
+    /// `maximumOversize` times it, else none (a new block).
+    static func bestFit(_ bytes: Int, cached sizes: some Collection<Int>) -> Int? {
+        sizes.lazy.filter { $0 >= bytes && $0 <= bytes * maximumOversize }.min()
+    }
+
     /// A block of at least `bytes` and its real size, which `release` must be given.
     static func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, bytes: Int) {
         if bytes < minimumBytes { return (systemAllocate(bytes), bytes) }
         let (reused, victims): ((address: UInt, bytes: Int)?, [UInt]) = state.withLock { s in
             s.tick += 1
-            let fit = s.free[bytes]?.isEmpty == false ? bytes
-                : s.free.keys.lazy.filter { $0 > bytes && $0 <= bytes * maximumOversize }.min()
+            let fit = s.free[bytes] != nil ? bytes : bestFit(bytes, cached: s.free.keys)
             if let fit, let block = s.free[fit]?.popLast() {
                 if s.free[fit]!.isEmpty { s.free[fit] = nil }
                 s.cachedBytes -= fit
