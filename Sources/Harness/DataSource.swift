@@ -206,9 +206,12 @@ public enum ContentHash {
         let size = try handle.seekToEnd()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ data: Data) {
-            for byte in data {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
+            // Over the raw bytes: Data's own iterator costs about a second per 100 MB.
+            data.withUnsafeBytes { bytes in
+                for byte in bytes {
+                    hash ^= UInt64(byte)
+                    hash = hash &* 0x100_0000_01b3
+                }
             }
         }
         let chunk = 1 << 20

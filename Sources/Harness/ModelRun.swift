@@ -78,6 +78,8 @@ public enum ModelRun {
                 try files.save()
                 progress.epoch(plan.model, epoch, epochs: plan.schedule.epochs)
             })
+        // Memory an earlier run in this process freed goes back to the system before the peak is reset.
+        BufferPool.trim()
         Accounting.resetPeak()
         resetPeakResident()
         let outcome = try trainer.train(model, evaluator: evaluator, events: events)

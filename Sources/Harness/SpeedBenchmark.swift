@@ -111,13 +111,16 @@ public enum SpeedBenchmark {
                   gtscore: Array(target[(b * frames)..<((b + 1) * frames)]), changePoints: shots)
         }
         let batch = try ModelBatch(videos: videos, needs: model.contract.needs)
-        let scoringBatch = try ModelBatch(videos: videos, needs: model.contract.needs.subtracting(.keyshotSummary))
+        // Scoring sees the same collated batch without its training target (collated once).
+        let scoringBatch = ModelBatch(keys: batch.keys, lengths: batch.lengths, features: batch.features, mask: batch.mask,
+                                      gtscore: batch.gtscore, shots: batch.shots)
         let frameCount = Double(options.batch * options.frames)
         let forwardFlops = model.forwardFlopsPerFrame(length: options.frames) * frameCount
         var schedule = published
         schedule.batchSize = options.batch
         schedule.gradientAccumulation = 1
         let step = try TrainingStep(model: model, schedule: schedule)
+        BufferPool.trim()
         Accounting.resetPeak()
         resetPeakResident()
 

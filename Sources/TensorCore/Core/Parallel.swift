@@ -5,13 +5,19 @@ import CBLAS
 /// never both at once: each op is either one sgemm call or one parallel loop, and ops run one after another.
 public enum Threading {
     nonisolated(unsafe) private static var _count = 1
+    /// The count last handed to OpenBLAS (nil before the first call).
+    nonisolated(unsafe) private static var blasCount: Int?
 
     /// Threads used by matrix products and by large elementwise loops (1 = fully deterministic single thread).
     public static var count: Int { _count }
 
+    /// A session sets the count once and each run sets it again: a repeated value is not handed to OpenBLAS
+    /// again.
     public static func setCount(_ n: Int) {
         checkArgument(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
         _count = n
+        if blasCount == n { return }
+        blasCount = n
         openblas_set_num_threads(Int32(n))
     }
 }

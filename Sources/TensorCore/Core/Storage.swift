@@ -11,6 +11,8 @@ import Synchronization
 public final class Storage: @unchecked Sendable {
     public let count: Int
     let pointer: UnsafeMutablePointer<Float>
+    /// The bytes of the block behind `pointer` (the pool may hand out a larger block than asked for).
+    let blockBytes: Int
     /// How many tensors view this buffer (a reshape is a second view). Lets backward hand a freshly
     /// computed gradient to a parameter without copying it when no other tensor can see its elements.
     let viewers = Atomic<Int>(0)
@@ -19,8 +21,9 @@ public final class Storage: @unchecked Sendable {
     init(count: Int) {
         checkArgument(count >= 0, "Storage: negative element count \(count)")
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        pointer = BufferPool.allocate(bytes: bytes).bindMemory(to: Float.self, capacity: max(count, 1))
+        let block = BufferPool.allocate(bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        pointer = block.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+        blockBytes = block.bytes
         Accounting.allocated(count * MemoryLayout<Float>.stride)
     }
 
@@ -31,14 +34,18 @@ public final class Storage: @unchecked Sendable {
 
     deinit {
         Accounting.freed(count * MemoryLayout<Float>.stride)
-        BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: max(count, 1) * MemoryLayout<Float>.stride)
+        BufferPool.release(UnsafeMutableRawPointer(pointer), bytes: blockBytes)
     }
 }
 
 /// A size-keyed cache of released large buffers (a caching allocator). Training allocates the same
 /// activation and gradient sizes every step; the system allocator returns each large block to the kernel
-/// on free (mmap/munmap), so every step would fault in and zero its pages again. Blocks are reused only
-/// at their exact size; small ones go straight to malloc, which already recycles them.
+/// on free (mmap/munmap), so every step would fault in and zero its pages again. A request takes a cached
+/// block of its exact size, else the smallest cached one of up to `maximumOversize` times its size: the
+/// batches of a shuffled epoch differ in padded length, so their activations (attention maps grow with
+/// the square of it) rarely match exactly, and exact reuse alone left LoGoNet at small width mapping and
+/// faulting in about 4 GB per epoch (over a million page faults, a quarter of its time in the kernel).
+/// Small ones go straight to malloc, which already recycles them.
 ///
 /// The cache never raises the footprint: live plus cached bytes stay within the highest live total seen
 /// (a miss first returns cached blocks to the system), and a block nobody asked for during the last
@@ -47,6 +54,7 @@ public enum BufferPool {
     /// Buffers below this size are not cached.
     static let minimumBytes = 1 << 20
     static let staleAfter = 2048
+    static let maximumOversize = 2
 
     /// Addresses are kept as integers so the state is Sendable for the mutex.
     private struct Block {
@@ -91,15 +99,26 @@ public enum BufferPool {
         for address in victims { free(UnsafeMutableRawPointer(bitPattern: address)) }
     }
 
-    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes < minimumBytes { return systemAllocate(bytes) }
-        let (reused, victims): (UInt?, [UInt]) = state.withLock { s in
+    /// The cached size a request of `bytes` takes: its own if cached, else the smallest of up to
+    /// `maximumOversize` times it, else none (a new block).
+    static func bestFit(_ bytes: Int, cached sizes: some Collection<Int>) -> Int? {
+        sizes.lazy.filter { $0 >= bytes && $0 <= bytes * maximumOversize }.min()
+    }
+
+    /// A block of at least `bytes` and its real size, which `release` must be given.
+    static func allocate(bytes: Int) -> (pointer: UnsafeMutableRawPointer, bytes: Int) {
+        if bytes < minimumBytes { return (systemAllocate(bytes), bytes) }
+        let (reused, victims): ((address: UInt, bytes: Int)?, [UInt]) = state.withLock { s in
             s.tick += 1
-            s.liveBytes += bytes
-            if let block = s.free[bytes]?.popLast() {
-                s.cachedBytes -= bytes
-                return (block.address, [])
+            let fit = s.free[bytes] != nil ? bytes : bestFit(bytes, cached: s.free.keys)
+            if let fit, let block = s.free[fit]?.popLast() {
+                if s.free[fit]!.isEmpty { s.free[fit] = nil }
+                s.cachedBytes -= fit
+                s.liveBytes += fit
+                s.highWater = Swift.max(s.highWater, s.liveBytes)
+                return ((block.address, fit), [])
             }
+            s.liveBytes += bytes
             s.highWater = Swift.max(s.highWater, s.liveBytes)
             let excess = s.liveBytes + s.cachedBytes - s.highWater
             var out: [UInt] = []
@@ -107,8 +126,8 @@ public enum BufferPool {
             return (nil, out)
         }
         for address in victims { free(UnsafeMutableRawPointer(bitPattern: address)) }
-        if let reused { return UnsafeMutableRawPointer(bitPattern: reused)! }
-        return systemAllocate(bytes)
+        if let reused { return (UnsafeMutableRawPointer(bitPattern: reused.address)!, reused.bytes) }
+        return (systemAllocate(bytes), bytes)
     }
 
     static func release(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
