@@ -98,14 +98,22 @@ public struct SpeedResult: Codable, Sendable {
 public enum SpeedBenchmark {
     /// Times `schedule`'s training step (the model's own loss, clipping and optimizer, batch size set to
     /// `options.batch`) and inference on one random batch: features uniform in [-2, 2], gtscore uniform in
-    /// [0, 1], every frame real, shots of 10 frames where the model's contract asks for them.
+    /// [0, 1], every frame real, shots of 4-20 frames (seeded) where the model's contract asks for them.
+    /// Shots of mixed lengths give keyshot segments short enough for small anchors (EDSNet paper's
+    /// default scale 4 needs a segment of 3-6 frames for IoU > 0.6, scale 12 one of 8-19): with 10-frame shots its loss was
+    /// undefined, the step skipped, and the "training" time was a forward pass. A timed step that is
+    /// skipped is therefore an error, never a time.
     public static func run(_ model: any SummaryModel, schedule published: TrainingSchedule, variant: String, size: String,
                            options: SpeedOptions, sgemmPeakGflops: Double) throws -> SpeedResult {
         var rng = SeededGenerator(seed: options.seed)
         let features = Tensor.uniform([options.batch, options.frames, model.inputDim], low: -2, high: 2, rng: &rng).values
         let target = Tensor.uniform([options.batch, options.frames], low: 0, high: 1, rng: &rng).values
         let (width, frames) = (model.inputDim, options.frames)
-        let shots = stride(from: 0, to: frames, by: 10).map { Shot(start: $0, end: min($0 + 10, frames)) }
+        var shots: [Shot] = []
+        while (shots.last?.end ?? 0) < frames {
+            let start = shots.last?.end ?? 0
+            shots.append(Shot(start: start, end: min(start + rng.int(in: 4...20), frames)))
+        }
         let videos = (0..<options.batch).map { b in
             Video(key: "random-\(b)", featureWidth: width, features: Array(features[(b * frames * width)..<((b + 1) * frames * width)]),
                   gtscore: Array(target[(b * frames)..<((b + 1) * frames)]), changePoints: shots)
@@ -137,7 +145,8 @@ public enum SpeedBenchmark {
             }
             return (samples, Double(flops) / Double(max(steps, 1)))
         }
-        func trainStep() { step.run(batch) }
+        var skippedSteps = 0
+        func trainStep() { if !step.run(batch).applied { skippedSteps += 1 } }
         func inferenceStep() { _ = GradMode.withNoGrad { model.frameScores(scoringBatch) } }
 
         model.train()
@@ -148,6 +157,11 @@ public enum SpeedBenchmark {
         // OpenBLAS's threads or for caches the step left cold does not lower the reference.
         let paired = pairedSgemm(steps: options.steps, trainFlops: 3 * forwardFlops, probe: { Swift.max(probe.rate(), probe.rate()) },
                                  trainStep)
+        guard skippedSteps == 0 else {
+            throw HarnessError.invalidArgument(
+                "bench speed \(model.name) --variant \(variant): \(skippedSteps) of the training steps were skipped (the model's loss or a gradient "
+                + "on the random batch was not finite), so no training time is reported; the timed steps would have been forward passes")
+        }
         model.eval()
         _ = measure(steps: options.warmup, inferenceStep)
         let inference = measure(steps: options.steps, inferenceStep)
