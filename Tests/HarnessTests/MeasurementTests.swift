@@ -13,6 +13,22 @@ struct MeasurementTests {
         #expect(Timing([1, 2, 3, 4]).iqrMs == 1.5)
     }
 
+    /// A training step skipped for a non-finite loss is not a training time (it would be a forward pass).
+    @Test func aSkippedTimedTrainingStepIsAnErrorNotATime() throws {
+        let options = SpeedOptions(batch: 2, frames: 10, steps: 3, warmup: 1, sgemmProbeSize: 64)
+        // One NaN loss among the timed steps (calls 2-4 are timed after one warm-up call).
+        let model = TestData.tinyModel(dropout: 0)
+        model.nanOnTrainingCalls = [3]
+        let error = try #require(throws: HarnessError.self) {
+            try SpeedBenchmark.run(model, schedule: TestData.schedule(), variant: "report", size: "small", options: options, sgemmPeakGflops: 100)
+        }
+        #expect("\(error)".contains("bench speed tiny --variant report: 1 of the training steps were skipped"), "\(error)")
+        // Without it the same benchmark runs.
+        let clean = TestData.tinyModel(dropout: 0)
+        #expect(try SpeedBenchmark.run(clean, schedule: TestData.schedule(), variant: "report", size: "small", options: options,
+                                       sgemmPeakGflops: 100).train.timing.medianMs > 0)
+    }
+
     @Test func speedBenchmarkCountsTheModelsFlops() throws {
         let model = TestData.tinyModel(dropout: 0)
         let result = try SpeedBenchmark.run(model, schedule: TestData.schedule(), variant: "report", size: "small",
