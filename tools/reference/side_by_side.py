@@ -84,6 +84,18 @@ def torch(python: str, name: str, plan: dict, threads: int) -> dict:
     }
 
 
+def write_new_report(path: str, text: str) -> None:
+    """Writes under a temporary name and then links into place (which fails rather than overwrite), so an
+    interrupted run leaves no half report and an earlier report is never replaced."""
+    partial = path + ".partial"
+    with open(partial, "x") as f:
+        f.write(text)
+    try:
+        os.link(partial, path)
+    finally:
+        os.unlink(partial)
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -174,15 +186,7 @@ def main() -> None:
                   f"{100 * mine['sgemm_fraction']:.0f} % of sgemm", file=sys.stderr, flush=True)
     finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M")
     text = report(rows, args, started, finished)
-    # Written under a temporary name and then linked into place (which fails rather than overwrite), so an
-    # interrupted run leaves no half report.
-    partial = args.out + ".partial"
-    with open(partial, "x") as f:
-        f.write(text)
-    try:
-        os.link(partial, args.out)
-    finally:
-        os.unlink(partial)
+    write_new_report(args.out, text)
     print(text)
 
 

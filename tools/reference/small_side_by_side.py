@@ -39,7 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from side_by_side import git_commit, run  # noqa: E402
+from side_by_side import git_commit, run, write_new_report  # noqa: E402
 
 GOAL = 2.5
 
@@ -207,13 +207,7 @@ def main() -> None:
                   f"eval {mine['eval_fps']:.0f} against {other['eval_fps']:.0f}", file=sys.stderr, flush=True)
     finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M")
     text = report(rows, args, started, finished)
-    partial = args.out + ".partial"
-    with open(partial, "x") as f:
-        f.write(text)
-    try:
-        os.link(partial, args.out)
-    finally:
-        os.unlink(partial)
+    write_new_report(args.out, text)
     print(text)
 
 
