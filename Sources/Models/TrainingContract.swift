@@ -94,17 +94,22 @@ public struct ModelBatch {
         self.keyshotSummary = keyshotSummary
     }
 
-    /// Pads `videos` to the longest (`VideoBatch`) and adds what `needs` asks for.
+    /// Pads `videos` (of one feature width) to the longest, row-major with zeros after each video's
+    /// end (mask 1 on real frames), and adds what `needs` asks for.
     public init(videos: [Video], needs: BatchNeeds = []) throws {
-        let padded = VideoBatch(videos: videos)
-        let shape = [padded.count, padded.maxLength]
+        checkArgument(!videos.isEmpty, "a batch needs at least one video")
+        let width = videos[0].featureWidth
+        checkArgument(videos.allSatisfy { $0.featureWidth == width }, "videos of one batch share a feature width")
+        let lengths = videos.map(\.length)
+        let shape = [videos.count, lengths.max()!]
         var keyshots: [[Float]] = []
         if needs.contains(.keyshotSummary) {
             keyshots = try videos.map { try ModelBatch.keyshotSummary(of: $0) }
         }
-        self.init(keys: padded.keys, lengths: padded.lengths,
-                  features: Tensor(padded.features, shape: shape + [padded.featureWidth]),
-                  mask: Tensor(padded.mask, shape: shape), gtscore: Tensor(padded.gtscore, shape: shape),
+        self.init(keys: videos.map(\.key), lengths: lengths,
+                  features: Tensor.padded(videos.map(\.features), width: width),
+                  mask: Tensor.padded(lengths.map { [Float](repeating: 1, count: $0) }, width: 1).reshaped(shape),
+                  gtscore: Tensor.padded(videos.map(\.gtscore), width: 1).reshaped(shape),
                   shots: needs.contains(.shots) || needs.contains(.keyshotSummary) ? videos.map(\.changePoints) : [],
                   keyshotSummary: keyshots)
     }

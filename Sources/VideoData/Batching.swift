@@ -1,6 +1,7 @@
 import Randomness
 
-/// A batch of videos padded to the longest one. Everything is row-major:
+/// A batch of videos padded to the longest one, as plain arrays (the data layer's view; `ModelBatch` pads
+/// straight into tensors and is tested equal to it). Everything is row-major:
 /// `features[(b * maxLength + t) * featureWidth + f]`, `mask[b * maxLength + t]` (1 real frame, 0 padding),
 /// `gtscore[b * maxLength + t]` (0 at padding).
 public struct VideoBatch: Sendable {

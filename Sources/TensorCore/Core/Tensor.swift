@@ -55,6 +55,25 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.init(shape: shape, storage: storage)
     }
 
+    /// Sequences of rows stacked into (count, longest, width), zero after each sequence's end: the
+    /// padded batch. Written in one pass into a pooled buffer (only the padding is cleared), so a batch
+    /// costs one copy of its frames and no fresh pages.
+    public static func padded(_ sequences: [[Float]], width: Int) -> Tensor {
+        checkArgument(!sequences.isEmpty && width > 0, "Tensor.padded: \(sequences.count) sequences of width \(width)")
+        for (i, s) in sequences.enumerated() {
+            checkArgument(s.count % width == 0, "Tensor.padded: sequence \(i) holds \(s.count) values, not rows of \(width)")
+        }
+        let longest = sequences.map { $0.count / width }.max()!
+        let t = Tensor.empty([sequences.count, longest, width])
+        let rowValues = longest * width
+        for (b, s) in sequences.enumerated() {
+            let start = t.storage.pointer + b * rowValues
+            s.withUnsafeBufferPointer { start.update(from: $0.baseAddress!, count: s.count) }
+            (start + s.count).update(repeating: 0, count: rowValues - s.count)
+        }
+        return t
+    }
+
     public convenience init(scalar: Float) {
         self.init([scalar], shape: [])
     }
