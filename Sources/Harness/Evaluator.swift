@@ -56,13 +56,12 @@ public struct Evaluator {
         var seconds = 0.0, frames = 0
         for batchKeys in loader.plan(epoch: 0) {
             let videos = try batchKeys.map { try dataset.video($0) }
-            let batch = try ModelBatch(videos: videos, needs: needs)
+            let batch = try ModelBatch(videos: videos, needs: needs, layout: model.contract.layout)
             let start = DispatchTime.now().uptimeNanoseconds
             let scores = GradMode.withNoGrad { model.frameScores(batch).values }
             seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             for (b, video) in videos.enumerated() {
-                let row = b * batch.maxLength
-                byKey[video.key] = (video, Array(scores[row..<(row + video.length)]))
+                byKey[video.key] = (video, Array(scores[batch.rows(of: b)]))
                 frames += video.length
             }
         }

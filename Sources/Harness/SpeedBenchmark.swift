@@ -118,9 +118,9 @@ public enum SpeedBenchmark {
             Video(key: "random-\(b)", featureWidth: width, features: Array(features[(b * frames * width)..<((b + 1) * frames * width)]),
                   gtscore: Array(target[(b * frames)..<((b + 1) * frames)]), changePoints: shots)
         }
-        let batch = try ModelBatch(videos: videos, needs: model.contract.needs)
+        let batch = try ModelBatch(videos: videos, needs: model.contract.needs, layout: model.contract.layout)
         // Scoring sees the same collated batch without its training target (collated once).
-        let scoringBatch = ModelBatch(keys: batch.keys, lengths: batch.lengths, features: batch.features, mask: batch.mask,
+        let scoringBatch = ModelBatch(keys: batch.keys, lengths: batch.lengths, layout: batch.layout, features: batch.features, mask: batch.mask,
                                       gtscore: batch.gtscore, shots: batch.shots)
         let frameCount = Double(options.batch * options.frames)
         let forwardFlops = model.forwardFlopsPerFrame(length: options.frames) * frameCount

@@ -71,7 +71,7 @@ public struct Trainer {
         let split = dataset.split
         guard !split.train.isEmpty else { throw HarnessError.emptySplit(part: "train", dataset: dataset.fileURL.path) }
         let loader = try BatchLoader(dataset: dataset, keys: split.train, batchSize: schedule.batchSize, shuffle: true, seed: seed)
-        let needs = model.contract.needs
+        let (needs, layout) = (model.contract.needs, model.contract.layout)
         let hasValidation = !split.val.isEmpty
         // Only rank 0 validates; the other ranks learn its early-stopping decision after each epoch.
         let validates = hasValidation && (parallel?.isRoot ?? true)
@@ -120,7 +120,7 @@ public struct Trainer {
                 if let shares {
                     let part = shares.part(of: keys)
                     if !part.keys.isEmpty {
-                        let batch = try ModelBatch(videos: part.keys.map { try dataset.video($0) }, needs: needs)
+                        let batch = try ModelBatch(videos: part.keys.map { try dataset.video($0) }, needs: needs, layout: layout)
                         loss = step.accumulate(batch, share: part.share)
                         pending.frames += batch.realFrames
                         if loss.isFinite {
@@ -130,7 +130,7 @@ public struct Trainer {
                         }
                     }
                 } else {
-                    let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: needs)
+                    let batch = try ModelBatch(videos: keys.map { try dataset.video($0) }, needs: needs, layout: layout)
                     let frames = batch.realFrames
                     loss = step.accumulate(batch)
                     epochFrames += frames

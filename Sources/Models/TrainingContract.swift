@@ -38,6 +38,16 @@ public enum LossAverage: String, Sendable, Codable {
     case frames, videos
 }
 
+/// How a batch lays out its videos' frames.
+public enum BatchLayout: String, Sendable, Codable {
+    /// (B, T, F): each video a row, right-padded to the longest; the mask marks real frames.
+    case padded
+    /// (1, N, F): the videos' frames end to end, no padding (mask all ones); `ModelBatch.lengths` says
+    /// where each video ends. For models whose every step is per frame or told the videos' bounds
+    /// (VideoSAGE `report`), so no FLOP or pass is spent on padding.
+    case packed
+}
+
 /// How a model trains: what its batches hold, how many videos one step may take, and which loss it
 /// minimises. Declared by the model's registry entry, so it is known before a model is built.
 public struct TrainingContract: Sendable, Equatable {
@@ -49,28 +59,33 @@ public struct TrainingContract: Sendable, Equatable {
     /// split against it before training, naming the video (CSTA paper: 14...4999).
     public var frames: ClosedRange<Int>?
     public var lossAverage: LossAverage
+    /// The layout the model's batches come in (training, evaluation and `bench speed` alike).
+    public var layout: BatchLayout
 
     public init(maxBatchSize: Int? = nil, needs: BatchNeeds = [], loss: LossKind = .maskedMSE, frames: ClosedRange<Int>? = nil,
-                lossAverage: LossAverage = .frames) {
+                lossAverage: LossAverage = .frames, layout: BatchLayout = .padded) {
         self.maxBatchSize = maxBatchSize
         self.needs = needs
         self.loss = loss
         self.frames = frames
         self.lossAverage = lossAverage
+        self.layout = layout
     }
 
     /// Padded batches of any size, masked MSE: the `report` variants.
     public static let paddedMSE = TrainingContract()
 }
 
-/// One batch as a model sees it: videos padded to the longest (right padding), with what the model's
-/// contract asked for. `init(videos:needs:)` is the one collation every caller uses.
+/// One batch as a model sees it, in the layout its contract asks for: videos padded to the longest
+/// (right padding) or packed end to end, with what the contract asked for. `init(videos:needs:layout:)`
+/// is the one collation every caller uses.
 public struct ModelBatch {
     public let keys: [String]
     public let lengths: [Int]
-    /// (B, T, F)
+    public let layout: BatchLayout
+    /// (B, T, F) padded; (1, N, F) packed.
     public let features: Tensor
-    /// (B, T): 1 for real frames, 0 for padding.
+    /// (B, T): 1 for real frames, 0 for padding (all ones when packed).
     public let mask: Tensor
     /// (B, T): 0 at padding.
     public let gtscore: Tensor
@@ -79,14 +94,22 @@ public struct ModelBatch {
     /// Per video, `lengths[b]` values of 0 or 1; empty unless the contract asks for `.keyshotSummary`.
     public let keyshotSummary: [[Float]]
 
-    public init(keys: [String], lengths: [Int], features: Tensor, mask: Tensor, gtscore: Tensor,
+    public init(keys: [String], lengths: [Int], layout: BatchLayout = .padded, features: Tensor, mask: Tensor, gtscore: Tensor,
                 shots: [[Shot]] = [], keyshotSummary: [[Float]] = []) {
         checkArgument(features.rank == 3 && mask.shape == Array(features.shape.prefix(2)) && gtscore.shape == mask.shape,
                       "a batch needs features (B, T, F), mask and gtscore (B, T); got \(features.shape), \(mask.shape), \(gtscore.shape)")
-        checkArgument(keys.count == features.shape[0] && lengths.count == keys.count,
-                      "a batch of \(features.shape[0]) rows needs as many keys and lengths (got \(keys.count), \(lengths.count))")
+        checkArgument(lengths.count == keys.count, "a batch needs a length per key (got \(keys.count) keys, \(lengths.count) lengths)")
+        switch layout {
+        case .padded:
+            checkArgument(keys.count == features.shape[0],
+                          "a padded batch of \(features.shape[0]) rows needs as many keys and lengths (got \(keys.count))")
+        case .packed:
+            checkArgument(features.shape[0] == 1 && features.shape[1] == lengths.reduce(0, +),
+                          "a packed batch holds its \(lengths.reduce(0, +)) frames in one row, got features \(features.shape)")
+        }
         self.keys = keys
         self.lengths = lengths
+        self.layout = layout
         self.features = features
         self.mask = mask
         self.gtscore = gtscore
@@ -94,22 +117,25 @@ public struct ModelBatch {
         self.keyshotSummary = keyshotSummary
     }
 
-    /// Pads `videos` (of one feature width) to the longest, row-major with zeros after each video's
-    /// end (mask 1 on real frames), and adds what `needs` asks for.
-    public init(videos: [Video], needs: BatchNeeds = []) throws {
+    /// Lays `videos` (of one feature width) out row-major: padded, each to the longest with zeros after
+    /// its end (mask 1 on real frames), or packed end to end; and adds what `needs` asks for.
+    public init(videos: [Video], needs: BatchNeeds = [], layout: BatchLayout = .padded) throws {
         checkArgument(!videos.isEmpty, "a batch needs at least one video")
         let width = videos[0].featureWidth
         checkArgument(videos.allSatisfy { $0.featureWidth == width }, "videos of one batch share a feature width")
         let lengths = videos.map(\.length)
-        let shape = [videos.count, lengths.max()!]
+        let shape = layout == .padded ? [videos.count, lengths.max()!] : [1, lengths.reduce(0, +)]
         var keyshots: [[Float]] = []
         if needs.contains(.keyshotSummary) {
             keyshots = try videos.map { try ModelBatch.keyshotSummary(of: $0) }
         }
-        self.init(keys: videos.map(\.key), lengths: lengths,
-                  features: Tensor.padded(videos.map(\.features), width: width),
-                  mask: Tensor.padded(lengths.map { [Float](repeating: 1, count: $0) }, width: 1).reshaped(shape),
-                  gtscore: Tensor.padded(videos.map(\.gtscore), width: 1).reshaped(shape),
+        func rows(_ sequences: [[Float]], width: Int) -> Tensor {
+            layout == .padded ? Tensor.padded(sequences, width: width) : Tensor.packed(sequences, width: width)
+        }
+        self.init(keys: videos.map(\.key), lengths: lengths, layout: layout,
+                  features: rows(videos.map(\.features), width: width),
+                  mask: rows(lengths.map { [Float](repeating: 1, count: $0) }, width: 1).reshaped(shape),
+                  gtscore: rows(videos.map(\.gtscore), width: 1).reshaped(shape),
                   shots: needs.contains(.shots) || needs.contains(.keyshotSummary) ? videos.map(\.changePoints) : [],
                   keyshotSummary: keyshots)
     }
@@ -126,8 +152,20 @@ public struct ModelBatch {
     }
 
     public var count: Int { keys.count }
-    public var maxLength: Int { features.shape[1] }
     public var realFrames: Int { lengths.reduce(0, +) }
+
+    /// Where video `b`'s frames lie in the batch's flattened (B x T) rows: its scores in `frameScores`'s
+    /// output, its values in mask and gtscore.
+    public func rows(of b: Int) -> Range<Int> {
+        switch layout {
+        case .padded:
+            let start = b * features.shape[1]
+            return start..<(start + lengths[b])
+        case .packed:
+            let start = lengths[..<b].reduce(0, +)
+            return start..<(start + lengths[b])
+        }
+    }
 }
 
 extension SummaryModel {

@@ -64,16 +64,37 @@ public final class VideoSAGE: SummaryModel {
             + [("score_net", scoreNet), ("dropout", dropout)]
     }
 
+    /// Packed batches: every op is per frame but the graph product, which the band's coefficients keep
+    /// inside each video, so nothing is spent on padding.
+    public static let contract = TrainingContract(layout: .packed)
+    public var contract: TrainingContract { Self.contract }
+
     public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
         requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
-        let graph = VideoSAGE.chainGraphCoefficients(mask: mask)
+        let valid = mask.reshaped(mask.shape + [1])
+        return scoreNet(graphLayers(features, graph: VideoSAGE.chainGraphCoefficients(mask: mask)) * valid) * mask
+    }
+
+    public func trainingLoss(_ batch: ModelBatch) -> Tensor {
+        batch.layout == .packed ? Tensor.maskedMSE(frameScores(batch), batch.gtscore, mask: batch.mask) : maskedMSELoss(batch)
+    }
+
+    public func frameScores(_ batch: ModelBatch) -> Tensor {
+        guard batch.layout == .packed else { return self(batch.features, mask: batch.mask) }
+        requireFeaturesAndMask(model: name, features: batch.features, mask: batch.mask, inputDim: inputDim)
+        let graph = VideoSAGE.chainGraphCoefficients(batch: 1, frames: batch.realFrames,
+                                                     videos: batch.lengths.indices.map { batch.rows(of: $0) })
+        return scoreNet(graphLayers(batch.features, graph: graph))
+    }
+
+    /// feature_proj, then the graph layers (ReLU and dropout between them).
+    func graphLayers(_ features: Tensor, graph: Tensor) -> Tensor {
         var h = featureProj(features)
         for (l, layer) in gcnLayers.enumerated() {
             h = layer(h, graph: graph)
             if l < gcnLayers.count - 1 { h = dropout(h.relu()) }
         }
-        let valid = mask.reshaped(mask.shape + [1])
-        return scoreNet(h * valid) * mask
+        return h
     }
 
     /// The band of D^-1/2 A D^-1/2 for the chain graph with self-loops over each video's n valid frames
@@ -83,22 +104,34 @@ public final class VideoSAGE: SummaryModel {
         checkArgument(mask.rank == 2, "videosage: mask must be (B, T), got \(mask.shape)")
         let (b, t) = (mask.shape[0], mask.shape[1])
         let m = mask.values
-        var coefficients = [Float](repeating: 0, count: b * t * 3)
-        for (video, n) in realFrameCounts(mask).enumerated() {
+        let counts = realFrameCounts(mask)
+        for (video, n) in counts.enumerated() {
             checkArgument(m[(video * t)..<(video * t + n)].allSatisfy { $0 != 0 },
                          "videosage: mask row \(video) is not right-padded (real frames must come first)")
+        }
+        return chainGraphCoefficients(batch: b, frames: t, videos: counts.enumerated().map { ($0.offset * t)..<($0.offset * t + $0.element) })
+    }
+
+    /// The same band over (B, T) rows holding videos at `videos` (ranges of the flattened B x T rows,
+    /// within one row each): padded or packed batches alike. Rows outside every video get the identity.
+    static func chainGraphCoefficients(batch b: Int, frames t: Int, videos: [Range<Int>]) -> Tensor {
+        var coefficients = [Float](repeating: 0, count: b * t * 3)
+        var covered = [Bool](repeating: false, count: b * t)
+        for rows in videos {
+            let n = rows.count
             // Degree with the self-loop, plus 1e-8 as the reference.
             func inverseRootDegree(_ i: Int) -> Double {
                 1 / (Double(1 + (i > 0 ? 1 : 0) + (i < n - 1 ? 1 : 0)) + 1e-8).squareRoot()
             }
-            for i in 0..<t {
-                let base = (video * t + i) * 3
-                guard i < n else { coefficients[base + 1] = 1; continue }
+            for i in 0..<n {
+                let base = (rows.lowerBound + i) * 3
+                covered[rows.lowerBound + i] = true
                 for offset in -1...1 where i + offset >= 0 && i + offset < n {
                     coefficients[base + offset + 1] = Float(inverseRootDegree(i) * inverseRootDegree(i + offset))
                 }
             }
         }
+        for row in 0..<(b * t) where !covered[row] { coefficients[row * 3 + 1] = 1 }
         return Tensor(coefficients, shape: [b, t, 3])
     }
 
@@ -137,6 +170,7 @@ final class GraphConvolution: Module {
 extension VideoSAGE {
     public static let reportVariant = VariantEntry(
         .report,
+        contract: contract,
         deviations: ReportVariants.deviations + ["the graph product is a band operator, never a dense (T, T) matrix"],
         schedule: { _ in
             ReportVariants.warmupCosine(batch: 512, epochs: 50, optimizer: .adam, weightDecay: 0, peak: 5e-4, warmup: 5, clip: 1.0)

@@ -272,11 +272,9 @@ struct CSTAPaperTests {
         var epochLosses: [Float] = []
         for epoch in 0..<10 {
             var sum: Float = 0
-            try loader.forEachBatch(epoch: epoch) { batch in
-                try CSTAPaper.checkLength(batch.maxLength, video: batch.keys[0])
-                let (b, t) = (batch.keys.count, batch.maxLength)
-                let modelBatch = ModelBatch(keys: batch.keys, lengths: [t], features: Tensor(batch.features, shape: [b, t, batch.featureWidth]),
-                                            mask: Tensor(batch.mask, shape: [b, t]), gtscore: Tensor(batch.gtscore, shape: [b, t]))
+            for keys in loader.plan(epoch: epoch) {
+                let modelBatch = try ModelBatch(videos: keys.map { try dataset.video($0) })
+                try CSTAPaper.checkLength(modelBatch.lengths[0], video: keys[0])
                 model.zeroGrad()
                 let loss = model.trainingLoss(modelBatch)
                 loss.backward()

@@ -1,6 +1,8 @@
 import Foundation
+import Randomness
 import Testing
 import TensorCore
+import VideoData
 @testable import Models
 
 @Suite("VideoSAGE (report variant)")
@@ -74,6 +76,42 @@ struct VideoSAGETests {
 
     @Test func paddedBatchGivesEachVideoItsOwnScores() {
         ReportModelChecks.paddedBatchMatchesEachVideoAlone(VideoSAGE(config: Self.tiny, seed: 3))
+    }
+
+    /// The packed layout (the model's contract) trains and scores exactly as the padded one: the same
+    /// loss, the same gradient for every parameter and each video's same scores (dropout 0, so the two
+    /// layouts draw no masks; with dropout their masks differ, as they cover different rows).
+    @Test func packedBatchTrainsAndScoresAsThePaddedOne() throws {
+        var random = SeededGenerator(seed: 5)
+        let videos = [7, 1, 12, 3].enumerated().map { index, length in
+            Video(key: "v\(index)", featureWidth: Self.tiny.inputDim,
+                  features: (0..<(length * Self.tiny.inputDim)).map { _ in random.uniform(-2, 2) },
+                  gtscore: (0..<length).map { _ in random.uniform(0, 1) }, changePoints: [])
+        }
+        let model = VideoSAGE(config: Self.tiny, seed: 4)
+        #expect(model.contract.layout == .packed)
+        let padded = try ModelBatch(videos: videos, layout: .padded), packed = try ModelBatch(videos: videos, layout: .packed)
+        #expect(padded.features.shape == [4, 12, 16] && packed.features.shape == [1, 23, 16])
+        func lossAndGradients(_ batch: ModelBatch) -> (Float, [[Float]]) {
+            model.zeroGrad()
+            let loss = model.trainingLoss(batch)
+            loss.backward()
+            return (loss.item, model.parameters().map { $0.grad?.values ?? [] })
+        }
+        let (paddedLoss, paddedGradients) = lossAndGradients(padded)
+        let (packedLoss, packedGradients) = lossAndGradients(packed)
+        #expect(abs(paddedLoss - packedLoss) <= 1e-6 * abs(paddedLoss))
+        for (p, (a, b)) in zip(paddedGradients, packedGradients).enumerated() {
+            let scale = max(a.map(abs).max() ?? 0, 1e-6)
+            #expect(a.count == b.count && !a.isEmpty && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "parameter \(p)")
+        }
+        model.eval()
+        let paddedScores = model.frameScores(padded).values, packedScores = model.frameScores(packed).values
+        for b in videos.indices {
+            #expect(padded.rows(of: b).count == videos[b].length && packed.rows(of: b).count == videos[b].length)
+            let agree = zip(paddedScores[padded.rows(of: b)], packedScores[packed.rows(of: b)]).allSatisfy { abs($0 - $1) <= 1e-6 }
+            #expect(agree, "video \(b)")
+        }
     }
 
     @Test func leftPaddedMaskIsRejectedByName() async {

@@ -33,20 +33,14 @@ import Testing
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
-    @Test func padsToTheLongestVideoWithAMask() throws {
-        let batch = try BatchLoader(dataset: dataset, keys: keys, batchSize: 3, shuffle: false)
-            .load(["video_2", "video_5", "video_1"])
-        #expect(batch.keys == ["video_2", "video_5", "video_1"])
-        #expect(batch.lengths == [4, 7, 3])
-        #expect(batch.maxLength == 7 && batch.featureWidth == 2 && batch.count == 3)
-        #expect(batch.features.count == 3 * 7 * 2 && batch.mask.count == 21 && batch.gtscore.count == 21)
-        for (b, (v, length)) in zip([2, 5, 1], [4, 7, 3]).enumerated() {
-            for t in 0..<7 {
-                let real = t < length
-                #expect(batch.mask[b * 7 + t] == (real ? 1 : 0))
-                #expect(batch.gtscore[b * 7 + t] == (real ? Float(Double(v) + Double(t) / 100) : 0))
-                #expect(batch.features[(b * 7 + t) * 2] == (real ? Float(v * 100 + t) : 0))
-                #expect(batch.features[(b * 7 + t) * 2 + 1] == (real ? Float(v * 100 + t) + 0.1 : 0))
+    @Test func readsEachVideosFramesAndScores() throws {
+        for v in [2, 5, 1] {
+            let video = try dataset.video("video_\(v)")
+            #expect(video.key == "video_\(v)" && video.featureWidth == 2)
+            #expect(video.length == [1: 3, 2: 4, 5: 7][v])
+            for t in 0..<video.length {
+                #expect(video.gtscore[t] == Float(Double(v) + Double(t) / 100))
+                #expect(video.features[t * 2] == Float(v * 100 + t) && video.features[t * 2 + 1] == Float(v * 100 + t) + 0.1)
             }
         }
     }
@@ -76,11 +70,11 @@ import Testing
                                        bucketByLength: true)
         let plain = try BatchLoader(dataset: dataset, keys: keys, batchSize: 2, shuffle: true, seed: 5)
         func padding(_ loader: BatchLoader, epoch: Int) throws -> Int {
-            var total = 0
-            try loader.forEachBatch(epoch: epoch) { batch in
-                total += batch.mask.filter { $0 == 0 }.count
+            // Padded rows of each batch padded to its longest video.
+            try loader.plan(epoch: epoch).reduce(0) { total, batch in
+                let lengths = try batch.map { try dataset.length(of: $0) }
+                return total + lengths.max()! * lengths.count - lengths.reduce(0, +)
             }
-            return total
         }
         for epoch in 0..<3 {
             let plan = bucketed.plan(epoch: epoch)

@@ -74,6 +74,22 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         return t
     }
 
+    /// Sequences of rows end to end as (1, total rows, width): the packed batch, one copy into a pooled
+    /// buffer.
+    public static func packed(_ sequences: [[Float]], width: Int) -> Tensor {
+        checkArgument(!sequences.isEmpty && width > 0, "Tensor.packed: \(sequences.count) sequences of width \(width)")
+        for (i, s) in sequences.enumerated() {
+            checkArgument(s.count % width == 0, "Tensor.packed: sequence \(i) holds \(s.count) values, not rows of \(width)")
+        }
+        let t = Tensor.empty([1, sequences.reduce(0) { $0 + $1.count } / width, width])
+        var next = t.storage.pointer
+        for s in sequences where !s.isEmpty {
+            s.withUnsafeBufferPointer { next.update(from: $0.baseAddress!, count: s.count) }
+            next += s.count
+        }
+        return t
+    }
+
     public convenience init(scalar: Float) {
         self.init([scalar], shape: [])
     }
