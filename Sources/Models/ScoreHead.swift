@@ -21,8 +21,8 @@ final class ScoreHead: Module {
 
     /// h (B, T, W) -> scores (B, T) in (0, 1).
     func callAsFunction(_ h: Tensor) -> Tensor {
-        let a = dropout(first(h).relu())
-        let b = dropout(second(a).relu())
+        let a = dropout.afterReLU(first(h))
+        let b = dropout.afterReLU(second(a))
         let s = last(b).sigmoid()
         return s.reshaped(Array(s.shape.dropLast()))
     }

@@ -92,7 +92,7 @@ public final class VideoSAGE: SummaryModel {
         var h = featureProj(features)
         for (l, layer) in gcnLayers.enumerated() {
             h = layer(h, graph: graph)
-            if l < gcnLayers.count - 1 { h = dropout(h.relu()) }
+            if l < gcnLayers.count - 1 { h = dropout.afterReLU(h) }
         }
         return h
     }

@@ -64,4 +64,7 @@ public final class Dropout: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: isTraining, rng: rng) }
+
+    /// Dropout of `x.relu()`, fused (`Tensor.reluDropout`: the same values and draws).
+    public func afterReLU(_ x: Tensor) -> Tensor { x.reluDropout(p, training: isTraining, rng: rng) }
 }

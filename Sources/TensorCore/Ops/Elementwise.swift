@@ -102,6 +102,34 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// `relu().dropout(p, training:, rng:)` in one pass each way, with the same values bit for bit and the
+    /// same draws from `rng` (the ReLU output is never written, nor its gradient): the models' "ReLU then
+    /// dropout" between layers.
+    public func reluDropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
+        checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
+        if !training || p == 0 { return relu() }
+        let n = count
+        let mask = DropoutKeepFlags(count: n, p: p, rng: rng)
+        let scale = 1 / (1 - p)
+        let out = Tensor.empty(shape)
+        let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
+        parallelChunks(n) { s, e in
+            for i in s..<e { po[i] = ReluFunction.apply(px[i]) * (Float(keep[i]) * scale) }
+        }
+        let x = self
+        return out.recorded(from: [x]) { g in
+            let gx = Tensor.empty(g.shape)
+            let px = x.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
+            // Dropout's gradient, then ReLU's: the two ops' products in their order.
+            parallelChunks(n) { s, e in
+                for i in s..<e { pgx[i] = pg[i] * (Float(keep[i]) * scale) * ReluFunction.derivative(x: px[i], y: 0) }
+            }
+            return [gx]
+        }
+    }
+}
+
 /// Dropout's keep flags for `count` elements, one byte per element (1 = keep). One value of the model's
 /// stream seeds the mask; each block of 64k elements then draws from its own generator derived from that
 /// seed and the block index, so blocks fill in parallel and the mask depends on the seed alone, not on
