@@ -382,6 +382,25 @@ def build(name: str, cfg: dict | None = None) -> nn.Module:
     return MODELS[name](full)
 
 
+# `bench --size small`: every hidden width / 4 (ModelSize.scaled, README "The models"). The side-by-side
+# scripts check these models' parameter counts against bench's; EXPECTED_COUNTS holds bench's.
+SMALL_KEYS = {
+    "logonet": ["hidden", "ff_dim", "score_hidden"],
+    "csta": ["proj_dim", "channels", "score_hidden"],
+    "videosage": ["hidden", "score_hidden"],
+    "edsnet": ["hidden", "token_hidden", "channel_hidden", "score_hidden"],
+}
+
+
+def small_config(name: str, dropout: float | None = None) -> dict:
+    """The `--size small` overrides of model `name` for `build` (dropout: the published one unless given)."""
+    def quarter(v):
+        return [max(1, x // 4) for x in v] if isinstance(v, list) else max(1, v // 4)
+    cfg = {k: quarter(PUBLISHED[name][k]) for k in SMALL_KEYS[name]}
+    cfg["dropout"] = PUBLISHED[name]["dropout"] if dropout is None else dropout
+    return cfg
+
+
 def masked_mse(scores: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.to(scores.dtype)
     return (m * (scores - target) ** 2).sum() / m.sum()
@@ -397,6 +416,11 @@ EXPECTED_COUNTS = [
     ("csta", {}, 1_355_906),
     ("videosage", {}, 1_477_121),
     ("edsnet", {}, 12_240_897),
+    # bench's `--size small` counts (`bench speed NAME --size small`)
+    ("logonet", small_config("logonet"), 1_036_163),
+    ("csta", small_config("csta"), 183_842),
+    ("videosage", small_config("videosage"), 191_105),
+    ("edsnet", small_config("edsnet"), 866_817),
 ]
 
 
@@ -404,7 +428,7 @@ def check_counts() -> None:
     for name, override, expected in EXPECTED_COUNTS:
         got = parameter_count(build(name, override))
         assert got == expected, f"{name} {override}: {got:,} parameters, expected {expected:,}"
-        print(f"{name:9s} {str(override):14s} {got:>12,} parameters  ok")
+        print(f"{name:9s} {'small' if override == small_config(name) else str(override):14s} {got:>12,} parameters  ok")
 
 
 def _check_forward_small() -> None:

@@ -27,7 +27,6 @@ The report file must not exist yet (earlier reports are never overwritten).
 from __future__ import annotations
 
 import argparse
-import datetime
 import glob
 import json
 import os
@@ -39,26 +38,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from side_by_side import git_commit, run, write_new_report  # noqa: E402
+import models  # noqa: E402
+from speed_support import (busy_warning, check_report_and_bench, git_commit, moment, parse_names, run, span,  # noqa: E402
+                           write_new_report)
 
 GOAL = 2.5
-
-# `--size small`: the widths ModelSize.scaled divides by 4 (README "Models"); parameter counts checked
-# against bench's in `small_config`.
-SMALL_KEYS = {
-    "logonet": ["hidden", "ff_dim", "score_hidden"],
-    "csta": ["proj_dim", "channels", "score_hidden"],
-    "videosage": ["hidden", "score_hidden"],
-    "edsnet": ["hidden", "token_hidden", "channel_hidden", "score_hidden"],
-}
-
-
-def small_config(models, name: str, dropout: float) -> dict:
-    def quarter(v):
-        return [max(1, x // 4) for x in v] if isinstance(v, list) else max(1, v // 4)
-    cfg = {k: quarter(models.PUBLISHED[name][k]) for k in SMALL_KEYS[name]}
-    cfg["dropout"] = dropout
-    return cfg
 
 
 def ours(bench: str, name: str, args: argparse.Namespace) -> dict:
@@ -95,12 +79,11 @@ def pad(videos):
 
 def theirs(name: str, record: dict, args: argparse.Namespace) -> dict:
     import torch
-    import models
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     s = record["schedule"]
-    model = models.build(name, small_config(models, name, s["dropout"]))
+    model = models.build(name, models.small_config(name, s["dropout"]))
     if models.parameter_count(model) != record["model"]["parameters"]:
         raise SystemExit(f"{name}: PyTorch small model has {models.parameter_count(model):,} parameters, "
                          f"bench's {record['model']['parameters']:,}")
@@ -142,13 +125,14 @@ def theirs(name: str, record: dict, args: argparse.Namespace) -> dict:
     return {"train_fps": frames / train_seconds, "eval_fps": eval_frames / eval_seconds, "torch": torch.__version__}
 
 
-def report(rows: list[dict], args: argparse.Namespace, started: str, finished: str) -> str:
+def report(rows: list[dict], args: argparse.Namespace, started: dict, finished: dict) -> str:
     lines = [
         "# Small width: bench against a plain PyTorch loop, side by side",
         "",
-        f"{started} to {finished} UTC, commit {git_commit()}, {os.cpu_count()} cores, {args.threads} threads on both sides, "
+        f"{span(started, finished)}, commit {git_commit()}, {args.threads} threads on both sides, "
         f"PyTorch {rows[0]['torch']['torch']} eager, `--size small`, {args.epochs} epochs, seed {args.seed}.",
         "",
+        *busy_warning([started["load"], finished["load"]] + [r["load"] for r in rows]),
         "```sh",
         "python " + " ".join(sys.argv),
         "```",
@@ -172,7 +156,7 @@ def report(rows: list[dict], args: argparse.Namespace, started: str, finished: s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(SMALL_KEYS))
+    parser.add_argument("--models", default=",".join(models.SMALL_KEYS))
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
@@ -182,18 +166,12 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="markdown report to write (must not exist)")
     args = parser.parse_args()
 
-    names = [n.strip() for n in args.models.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SMALL_KEYS]
-    if unknown:
-        raise SystemExit(f"unknown model(s) {unknown}; known: {sorted(SMALL_KEYS)}")
+    names = parse_names(args.models, models.SMALL_KEYS, "model(s)")
     if min(args.rounds, args.epochs, args.threads) < 1:
         raise SystemExit("--rounds, --epochs and --threads must be at least 1")
-    if os.path.exists(args.out):
-        raise SystemExit(f"{args.out} exists; choose a new name (reports are never overwritten)")
-    if not os.access(args.bench, os.X_OK):
-        raise SystemExit(f"{args.bench} is not an executable; run `swift build -c release` first or pass --bench")
+    check_report_and_bench(args.out, args.bench)
 
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = moment()
     rows = []
     for round_ in range(1, args.rounds + 1):
         for name in names:
@@ -202,10 +180,10 @@ def main() -> None:
             mine = {"train_fps": record["performance"]["train_frames_per_second"],
                     "eval_fps": record["performance"]["inference_frames_per_second"]}
             other = theirs(name, record, args)
-            rows.append({"model": name, "round": round_, "batch": record["schedule"]["batch_size"], "ours": mine, "torch": other})
+            rows.append({"model": name, "round": round_, "load": os.getloadavg()[0], "batch": record["schedule"]["batch_size"], "ours": mine, "torch": other})
             print(f"  {name}: train {mine['train_fps']:.0f} against {other['train_fps']:.0f} frames/s, "
                   f"eval {mine['eval_fps']:.0f} against {other['eval_fps']:.0f}", file=sys.stderr, flush=True)
-    finished = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M")
+    finished = moment()
     text = report(rows, args, started, finished)
     write_new_report(args.out, text)
     print(text)
