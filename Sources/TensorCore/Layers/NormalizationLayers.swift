@@ -63,5 +63,15 @@ public final class Dropout: Module {
         self.rng = rng
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: isTraining, rng: rng) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, packed: nil) }
+
+    /// `packed`: x holds the packed rows of these sequences (see `Tensor.dropout`).
+    public func callAsFunction(_ x: Tensor, packed: PackedSequences?) -> Tensor {
+        x.dropout(p, training: isTraining, rng: rng, packed: packed)
+    }
+
+    /// Dropout of `x.gelu()`, fused (`Tensor.geluDropout`): the same values and draws.
+    public func callAsFunction(geluOf x: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        x.geluDropout(p, training: isTraining, rng: rng, packed: packed)
+    }
 }
