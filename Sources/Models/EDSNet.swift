@@ -144,10 +144,9 @@ final class MixerBlock: Module {
         let t = frames.zeroingPadding(h.layerNorm(weight: nil, bias: nil))
         let inner = frames.convolve(t, tokenConvIn)
         let innerActivation = frames.zeroingPadding(dropout(geluOf: inner, packed: frames.packed))
-        let mixed = dropout(frames.convolve(innerActivation, tokenConvOut), packed: frames.packed)
-        let h1 = h + mixed
-        let c = dropout(channelOut(dropout(geluOf: channelIn(channelNorm(h1)), packed: frames.packed)), packed: frames.packed)
-        return h1 + c
+        let h1 = dropout(frames.convolve(innerActivation, tokenConvOut), addedTo: h, packed: frames.packed)
+        let hidden = dropout(geluOf: channelIn(channelNorm(h1)), packed: frames.packed)
+        return dropout(channelOut(hidden), addedTo: h1, packed: frames.packed)
     }
 }
 

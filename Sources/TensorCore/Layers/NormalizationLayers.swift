@@ -74,4 +74,9 @@ public final class Dropout: Module {
     public func callAsFunction(geluOf x: Tensor, packed: PackedSequences? = nil) -> Tensor {
         x.geluDropout(p, training: isTraining, rng: rng, packed: packed)
     }
+
+    /// `residual + self(y)`, fused (`Tensor.adding(dropoutOf:)`): the same values and draws.
+    public func callAsFunction(_ y: Tensor, addedTo residual: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        residual.adding(dropoutOf: y, p, training: isTraining, rng: rng, packed: packed)
+    }
 }
