@@ -112,6 +112,9 @@ extension Tensor {
 /// dropped when its uniform is below p (compared as integers with ceil(p 2^24)).
 final class DropoutKeepFlags: @unchecked Sendable {
     let flags: UnsafeMutablePointer<UInt8>
+    /// The flags live in a `BufferPool` block, like tensors: a training step's masks (a quarter of its
+    /// activations' bytes) reuse the last step's pages instead of faulting in fresh ones.
+    private let blockBytes: Int
     static let block = 1 << 16
 
     /// Flags for every element of `x`. With `packed`, x holds packed rows (R, ...), and the flags are
@@ -138,7 +141,9 @@ final class DropoutKeepFlags: @unchecked Sendable {
     }
 
     init(count: Int, p: Float, rng: RandomSource) {
-        flags = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(count, 1))
+        let storage = BufferPool.allocate(bytes: Swift.max(count, 1))
+        flags = storage.pointer.bindMemory(to: UInt8.self, capacity: Swift.max(count, 1))
+        blockBytes = storage.bytes
         let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
         let seed = rng.withGenerator { $0.next() }
         let flags = flags, block = Self.block
@@ -149,7 +154,7 @@ final class DropoutKeepFlags: @unchecked Sendable {
         }
     }
 
-    deinit { flags.deallocate() }
+    deinit { BufferPool.release(UnsafeMutableRawPointer(flags), bytes: blockBytes) }
 }
 
 /// A shared, seeded random stream for the layers of one model (dropout draws in call order), so a run is
