@@ -31,6 +31,11 @@ void ck_gelu_dropout_forward_level(int level, const float *x, const uint8_t *kee
 void ck_gelu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
                                     float *gx, long count);
 
+/// A convolution weight (O, C, K) regrouped by tap: out[o][i][c] = w[o][c][i]; and back,
+/// out[o][c][i] = t[o][i][c]. `o` rows of C x K elements each.
+void ck_taps_to_rows(const float *w, float *out, long o, long c, long k);
+void ck_rows_to_taps(const float *t, float *out, long o, long c, long k);
+
 /// Dropout keep flags (TensorCore's DropoutKeepFlags) for blocks [first_block, last_block) of `block`
 /// elements (even) out of `count`: block b draws from xoshiro256** seeded by SplitMix64 from
 /// SplitMix64.derive(seed, b); each 64-bit draw w gives flags for two elements, 1 (keep) when bits

@@ -1,3 +1,5 @@
+import CKernels
+
 /// 1-D convolution along time on channels-last sequences (N, T, C), the layout sequence models keep their
 /// features in. Equal to `permuted([0, 2, 1]).conv1d(...).permuted([0, 2, 1])` (unit stride and
 /// dilation), without the two transposing copies, and as one large matrix product over all N x T rows
@@ -32,7 +34,8 @@ extension Tensor {
         let x = self
         let rows = g.outputRows, kc = g.k * g.c
         // Weight as (O, K*C) with tap-major columns, matching the unfolded rows.
-        let tapMajor = GradMode.withNoGrad { weight.permuted([0, 2, 1]) }
+        let tapMajor = Tensor.empty([g.o, g.k, g.c])
+        regroupTaps(weight.storage.pointer, tapMajor.storage.pointer, g, toRows: true)
         let out = Tensor.empty(outputShape)
         let col = Tensor.empty([rows, kc])
         temporalUnfold(x.storage.pointer, col.storage.pointer, g)
@@ -53,7 +56,9 @@ extension Tensor {
                 gemmUncounted(true, false, m: g.o, n: kc, k: rows, gout.storage.pointer, lda: g.o, col.storage.pointer, ldb: kc,
                               beta: 0, gTapMajor.storage.pointer, ldc: kc)
                 Accounting.addFlops(g.flops)
-                grads[1] = gTapMajor.permuted([0, 2, 1])
+                let gw = Tensor.empty(weight.shape)
+                regroupTaps(gTapMajor.storage.pointer, gw.storage.pointer, g, toRows: false)
+                grads[1] = gw
             }
             if x.needsGrad {
                 gemmUncounted(false, false, m: rows, n: kc, k: g.o, gout.storage.pointer, lda: g.o, tapMajor.storage.pointer,
@@ -65,6 +70,20 @@ extension Tensor {
             }
             if let bias { grads.append(bias.needsGrad ? gout.reshaped([rows, g.o]).sum(axis: 0) : nil) }
             return grads
+        }
+    }
+}
+
+/// A weight (O, C, K) as (O, K, C) (`toRows`) or back: the permutation [0, 2, 1] in a kernel that
+/// vectorises for K = 3 (the generic strided copy took 3.6 % of EDSNet's published-width step).
+private func regroupTaps(_ source: UnsafePointer<Float>, _ target: UnsafeMutablePointer<Float>, _ g: TemporalGeometry,
+                         toRows: Bool) {
+    let rowValues = g.c * g.k
+    parallelChunks(g.o, grain: Swift.max(1, 32_768 / Swift.max(rowValues, 1))) { s, e in
+        if toRows {
+            ck_taps_to_rows(source + s * rowValues, target + s * rowValues, e - s, g.c, g.k)
+        } else {
+            ck_rows_to_taps(source + s * rowValues, target + s * rowValues, e - s, g.c, g.k)
         }
     }
 }
