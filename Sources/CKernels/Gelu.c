@@ -123,3 +123,66 @@ void ck_gelu_forward(const float *x, float *y, long count) { ck_gelu_forward_lev
 void ck_gelu_backward(const float *x, const float *g, float *gx, long count) {
     ck_gelu_backward_level(detected_level, x, g, gx, count);
 }
+
+// GELU then inverted dropout in one pass: y = gelu(x) * keep * scale, and its gradient
+// gx = (g * keep * scale) * gelu'(x), each the same float operations as the two separate passes.
+#define GELU_DROPOUT_FORWARD_LOOP                                                                   \
+    for (long i = 0; i < count; i++) {                                                              \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(x[i], &cdf, &pdf);                                                           \
+        y[i] = (x[i] * cdf) * ((float)keep[i] * scale);                                             \
+    }
+
+#define GELU_DROPOUT_BACKWARD_LOOP                                                                  \
+    for (long i = 0; i < count; i++) {                                                              \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(x[i], &cdf, &pdf);                                                           \
+        gx[i] = (g[i] * ((float)keep[i] * scale)) * (cdf + x[i] * pdf);                             \
+    }
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
+static void gelu_dropout_forward_avx512(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                        float *restrict y, long count) { GELU_DROPOUT_FORWARD_LOOP }
+__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma")))
+static void gelu_dropout_backward_avx512(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                         const float *restrict g, float *restrict gx, long count) { GELU_DROPOUT_BACKWARD_LOOP }
+__attribute__((target("avx2,fma")))
+static void gelu_dropout_forward_avx2(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                      float *restrict y, long count) { GELU_DROPOUT_FORWARD_LOOP }
+__attribute__((target("avx2,fma")))
+static void gelu_dropout_backward_avx2(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                       const float *restrict g, float *restrict gx, long count) { GELU_DROPOUT_BACKWARD_LOOP }
+#endif
+
+static void gelu_dropout_forward_baseline(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                          float *restrict y, long count) { GELU_DROPOUT_FORWARD_LOOP }
+static void gelu_dropout_backward_baseline(const float *restrict x, const uint8_t *restrict keep, float scale,
+                                           const float *restrict g, float *restrict gx, long count) { GELU_DROPOUT_BACKWARD_LOOP }
+
+void ck_gelu_dropout_forward_level(int level, const float *x, const uint8_t *keep, float scale, float *y, long count) {
+#if defined(__x86_64__)
+    if (level >= 2) { gelu_dropout_forward_avx512(x, keep, scale, y, count); return; }
+    if (level == 1) { gelu_dropout_forward_avx2(x, keep, scale, y, count); return; }
+#endif
+    (void)level;
+    gelu_dropout_forward_baseline(x, keep, scale, y, count);
+}
+
+void ck_gelu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
+                                    float *gx, long count) {
+#if defined(__x86_64__)
+    if (level >= 2) { gelu_dropout_backward_avx512(x, keep, scale, g, gx, count); return; }
+    if (level == 1) { gelu_dropout_backward_avx2(x, keep, scale, g, gx, count); return; }
+#endif
+    (void)level;
+    gelu_dropout_backward_baseline(x, keep, scale, g, gx, count);
+}
+
+void ck_gelu_dropout_forward(const float *x, const uint8_t *keep, float scale, float *y, long count) {
+    ck_gelu_dropout_forward_level(detected_level, x, keep, scale, y, count);
+}
+
+void ck_gelu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count) {
+    ck_gelu_dropout_backward_level(detected_level, x, keep, scale, g, gx, count);
+}

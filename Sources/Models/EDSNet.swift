@@ -69,13 +69,27 @@ public final class EDSNet: SummaryModel {
             + [("score_net", scoreNet)]
     }
 
+    /// A right-padded batch (every mask row ones then zeros, each video at least one frame) runs on its
+    /// packed real frames after the feature projection: every later layer is per frame or a convolution
+    /// that sees zeros beyond each video's ends, so the padded frames would only be computed to be
+    /// zeroed. The scores, loss and dropout draws are the padded layout's; the weight gradients' sums
+    /// skip the padded frames' zero terms (only their rounding can differ). Any other mask runs padded.
     public func callAsFunction(_ features: Tensor, mask: Tensor) -> Tensor {
         requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
-        var h = featureProj(features)
-        for block in mixerBlocks { h = block(h, mask: mask) }
+        let projected = featureProj(features)
+        if packsPaddedBatches, let packed = PackedSequences(prefixMask: mask), packed.lengths.allSatisfy({ $0 > 0 }) {
+            var h = projected.packedRows(packed)
+            for block in mixerBlocks { h = block(h, frames: .packed(packed)) }
+            return scoreNet(h, packed: packed).unpackedRows(packed)
+        }
+        var h = projected
+        for block in mixerBlocks { h = block(h, frames: .padded(mask: mask)) }
         h = h * mask.reshaped(mask.shape + [1])
         return scoreNet(h) * mask
     }
+
+    /// Off only in the tests that check the packed layout against the padded one.
+    var packsPaddedBatches = true
 
     public func forwardFlopsPerFrame(length: Int) -> Double {
         let (h, th, ch) = (Double(config.hidden), Double(config.tokenHidden), Double(config.channelHidden))
@@ -119,22 +133,45 @@ final class MixerBlock: Module {
          ("channel_mix.1", channelIn), ("channel_mix.4", channelOut), ("dropout", dropout)]
     }
 
-    /// h (B, T, H), mask (B, T) -> (B, T, H).
-    func callAsFunction(_ h: Tensor, mask: Tensor) -> Tensor {
+    /// h (B, T, H) with its mask, or the packed rows (R, H) of a padded batch -> the same shape.
+    func callAsFunction(_ h: Tensor, frames: FrameLayout) -> Tensor {
         // Token mixing: each frame normalised over its H channels (no affine parameters), then convolved
         // over time with the channels as Conv1d's input channels.
         // The convolutions run on the (B, T, channels) layout directly: the same Conv1d weights and
         // results as convolving the transposed (B, H, T) tensor, without the transposing copies.
-        // Padded frames are zeroed before each convolution, so a video's scores do not depend on its
-        // batch mates (a deliberate difference from the reference; see README "Padding").
-        let t = h.layerNorm(weight: nil, bias: nil).zeroingPadding(mask: mask, timeAxis: 1)   // (B, T, H)
-        let inner = t.conv1dChannelsLast(weight: tokenConvIn.weight, bias: tokenConvIn.bias, padding: tokenConvIn.padding)
-        let innerActivation = dropout(inner.gelu()).zeroingPadding(mask: mask, timeAxis: 1)
-        let mixed = dropout(innerActivation.conv1dChannelsLast(weight: tokenConvOut.weight, bias: tokenConvOut.bias,
-                                                               padding: tokenConvOut.padding))
-        let h1 = h + mixed
-        let c = dropout(channelOut(dropout(channelIn(channelNorm(h1)).gelu())))
-        return h1 + c
+        // Padded frames are zeroed before each convolution (packed rows have none), so a video's scores
+        // do not depend on its batch mates (a deliberate difference from the reference; see README "Padding").
+        let t = frames.zeroingPadding(h.layerNorm(weight: nil, bias: nil))
+        let inner = frames.convolve(t, tokenConvIn)
+        let innerActivation = frames.zeroingPadding(dropout(geluOf: inner, packed: frames.packed))
+        let h1 = dropout(frames.convolve(innerActivation, tokenConvOut), addedTo: h, packed: frames.packed)
+        let hidden = dropout(geluOf: channelIn(channelNorm(h1)), packed: frames.packed)
+        return dropout(channelOut(hidden), addedTo: h1, packed: frames.packed)
+    }
+}
+
+/// How a mixer block's frames are laid out: a padded batch (B, T, H) with its (B, T) mask, or the
+/// packed real frames (R, H) of one.
+enum FrameLayout {
+    case padded(mask: Tensor)
+    case packed(PackedSequences)
+
+    func zeroingPadding(_ x: Tensor) -> Tensor {
+        guard case .padded(let mask) = self else { return x }
+        return x.zeroingPadding(mask: mask, timeAxis: 1)
+    }
+
+    func convolve(_ x: Tensor, _ conv: Conv1d) -> Tensor {
+        switch self {
+        case .padded: x.conv1dChannelsLast(weight: conv.weight, bias: conv.bias, padding: conv.padding)
+        case .packed(let sequences): x.conv1dChannelsLast(weight: conv.weight, bias: conv.bias, padding: conv.padding, sequences: sequences)
+        }
+    }
+
+    /// The sequences of packed rows (their dropout draws are the padded batch's); nil when padded.
+    var packed: PackedSequences? {
+        guard case .packed(let sequences) = self else { return nil }
+        return sequences
     }
 }
 

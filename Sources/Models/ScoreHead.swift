@@ -19,10 +19,11 @@ final class ScoreHead: Module {
 
     var children: [(String, any Module)] { [("0", first), ("3", second), ("6", last), ("dropout", dropout)] }
 
-    /// h (B, T, W) -> scores (B, T) in (0, 1).
-    func callAsFunction(_ h: Tensor) -> Tensor {
-        let a = dropout.afterReLU(first(h))
-        let b = dropout.afterReLU(second(a))
+    /// h (B, T, W) -> scores (B, T) in (0, 1); or the packed rows (R, W) of `packed` sequences -> (R),
+    /// with the dropout masks the padded batch would draw.
+    func callAsFunction(_ h: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        let a = dropout(reluOf: first(h), packed: packed)
+        let b = dropout(reluOf: second(a), packed: packed)
         let s = last(b).sigmoid()
         return s.reshaped(Array(s.shape.dropLast()))
     }

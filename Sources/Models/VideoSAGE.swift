@@ -82,17 +82,21 @@ public final class VideoSAGE: SummaryModel {
     public func frameScores(_ batch: ModelBatch) -> Tensor {
         guard batch.layout == .packed else { return self(batch.features, mask: batch.mask) }
         requireFeaturesAndMask(model: name, features: batch.features, mask: batch.mask, inputDim: inputDim)
-        let graph = VideoSAGE.chainGraphCoefficients(batch: 1, frames: batch.realFrames,
+        // Dropout draws the padded batch's masks at the real rows, so packing changes no draw.
+        let sequences = PackedSequences(lengths: batch.lengths, paddedLength: batch.lengths.max() ?? 0)
+        let graph = VideoSAGE.chainGraphCoefficients(batch: 1, frames: sequences.rows,
                                                      videos: batch.lengths.indices.map { batch.rows(of: $0) })
-        return scoreNet(graphLayers(batch.features, graph: graph))
+        let h = graphLayers(batch.features.reshaped([sequences.rows, inputDim]), graph: graph, packed: sequences)
+        return scoreNet(h, packed: sequences).reshaped([1, sequences.rows])
     }
 
-    /// feature_proj, then the graph layers (ReLU and dropout between them).
-    func graphLayers(_ features: Tensor, graph: Tensor) -> Tensor {
+    /// feature_proj, then the graph layers (ReLU and dropout between them), on (B, T, F) padded features
+    /// or the (R, F) rows of `packed` sequences.
+    func graphLayers(_ features: Tensor, graph: Tensor, packed: PackedSequences? = nil) -> Tensor {
         var h = featureProj(features)
         for (l, layer) in gcnLayers.enumerated() {
             h = layer(h, graph: graph)
-            if l < gcnLayers.count - 1 { h = dropout.afterReLU(h) }
+            if l < gcnLayers.count - 1 { h = dropout(reluOf: h, packed: packed) }
         }
         return h
     }
@@ -162,8 +166,11 @@ final class GraphConvolution: Module {
 
     var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
 
+    /// h (B, T, in), or packed rows (R, in) with a graph of one row of R frames.
     func callAsFunction(_ h: Tensor, graph: Tensor) -> Tensor {
-        h.matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias)
+        guard h.rank == 2 else { return h.matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias) }
+        return h.reshaped([1] + h.shape).matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias)
+            .reshaped([h.shape[0], weight.shape[1]])
     }
 }
 

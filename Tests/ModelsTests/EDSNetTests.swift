@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TensorCore
+import TestSupport
 @testable import Models
 
 @Suite("EDSNet (report variant)")
@@ -54,8 +55,40 @@ struct EDSNetTests {
         ReportModelChecks.paddedBatchMatchesEachVideoAlone(EDSNet(config: Self.tiny, seed: 3))
     }
 
+    /// Equal lengths: a padded batch runs its blocks on the real frames only (see the next test), which
+    /// the analytic count per padded frame does not model.
     @Test func flopCountMatchesTheCore() {
-        ReportModelChecks.flopsAgree(EDSNet(config: Self.tiny), lengths: [10, 6])
+        ReportModelChecks.flopsAgree(EDSNet(config: Self.tiny), lengths: [10, 10])
+    }
+
+    /// A padded batch runs on its packed real frames: in training, with dropout, the scores, the loss and
+    /// every parameter's gradient equal the padded layout's (the same dropout draws; weight gradients
+    /// differ only by the rounding of sums that skip the padded frames' zero terms).
+    @Test func packedFramesGiveThePaddedBatchsTraining() {
+        var config = Self.tiny
+        config.dropout = 0.5
+        let (features, mask) = ReportModelChecks.batch(lengths: [11, 4, 7, 1], inputDim: config.inputDim, seed: 21)
+        let target = GradMode.withNoGrad { features.sum(axis: 2).sigmoid() }
+        func step(packing: Bool) -> (scores: [Float], loss: Float, grads: [String: [Float]]) {
+            let model = EDSNet(config: config, seed: 5)
+            model.packsPaddedBatches = packing
+            model.train()
+            let scores = model(features, mask: mask)
+            let loss = Tensor.maskedMSE(scores, target, mask: mask)
+            loss.backward()
+            return (scores.values, loss.item, Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, $0.1.grad!.values) }))
+        }
+        let padded = step(packing: false), packed = step(packing: true)
+        #expect(maxAbsDifference(packed.scores, padded.scores) <= 1e-6)
+        #expect(abs(packed.loss - padded.loss) <= 1e-6 * padded.loss)
+        #expect(packed.grads.keys == padded.grads.keys)
+        for (key, expected) in padded.grads {
+            #expect(relativeDifference(packed.grads[key]!, expected) <= 1e-5, "gradient of \(key)")
+        }
+        // Dropout really ran (so the draws were compared): the model's scores differ from eval mode's.
+        let evalModel = EDSNet(config: config, seed: 5)
+        evalModel.eval()
+        #expect(maxAbsDifference(GradMode.withNoGrad { evalModel(features, mask: mask) }.values, packed.scores) > 1e-3)
     }
 
     @Test func trainingLowersTheLoss() {

@@ -92,6 +92,45 @@ import Testing
         }
     }
 
+    /// A broadcast bias's gradient (rows summed into one row, columns split across threads) is each
+    /// column summed in row order in float, on 1 and 2 threads alike.
+    @Test func biasGradientSumsEachColumnInRowOrder() {
+        let (rows, width) = (3000, 70)
+        let x = randomTensor([rows, width], seed: 30), upstream = randomTensor([rows, width], seed: 31)
+        var expected = [Float](repeating: 0, count: width)
+        for r in 0..<rows { for j in 0..<width { expected[j] += upstream.values[r * width + j] } }
+        for threads in [1, 2] {
+            Threading.setCount(threads)
+            let b = Tensor(zeros: [width])
+            b.requiresGrad = true
+            (x + b).backward(seed: upstream)
+            #expect(b.grad!.values == expected, "\(threads) threads")
+        }
+        Threading.setCount(1)
+    }
+
+    @Test func addingDropoutIsAddAfterDropout() {
+        // adding(dropoutOf:) against + and dropout: the same values and gradients, bit for bit.
+        let packed = PackedSequences(lengths: [3, 1, 4], paddedLength: 4)
+        for packing in [nil, packed] {
+            let h = randomTensor([packing?.rows ?? 8, 21], seed: 32), y = randomTensor([packing?.rows ?? 8, 21], seed: 33)
+            let upstream = randomTensor(h.shape, seed: 34)
+            func run(_ f: () -> Tensor) -> [[Float]] {
+                h.requiresGrad = true; y.requiresGrad = true
+                defer { h.requiresGrad = false; y.requiresGrad = false; h.grad = nil; y.grad = nil }
+                let out = f()
+                out.backward(seed: upstream)
+                return [out.values, h.grad!.values, y.grad!.values]
+            }
+            let separate = run { h + y.dropout(0.4, training: true, rng: RandomSource(seed: 35), packed: packing) }
+            let fused = run { h.adding(dropoutOf: y, 0.4, training: true, rng: RandomSource(seed: 35), packed: packing) }
+            #expect(fused == separate)
+        }
+        checkGradients([randomTensor([5, 6], seed: 36), randomTensor([5, 6], seed: 37)]) {
+            $0[0].adding(dropoutOf: $0[1], 0.3, training: true, rng: RandomSource(seed: 38))
+        }
+    }
+
     @Test func dropoutScalesKeptElementsAndIsSeeded() {
         let x = Tensor(repeating: 1, shape: [1000])
         let a = x.dropout(0.5, training: true, rng: RandomSource(seed: 3)).values
@@ -127,5 +166,25 @@ import Testing
         #expect(fused.out == composed.out && fused.grad == composed.grad && fused.next == composed.next)
         #expect(fused.out.contains(0) && fused.out.contains { $0 > 0 })
         #expect(zip(fused.out, values).allSatisfy { out, x in x > 0 || out == 0 })
+    }
+
+    /// On packed rows the fused op draws the padded batch's mask, as dropout does: bit for bit the two ops.
+    @Test func reluDropoutOnPackedRowsIsReLUThenPackedDropout() {
+        let sequences = PackedSequences(lengths: [7, 1, 12, 3], paddedLength: 12)
+        let x = randomTensor([23, 5], seed: 23), upstream = randomTensor([23, 5], seed: 24)
+        x.requiresGrad = true
+        func run(_ fused: Bool) -> (out: [Float], grad: [Float]) {
+            x.grad = nil
+            let rng = RandomSource(seed: 17)
+            let y = fused ? x.reluDropout(0.4, training: true, rng: rng, packed: sequences)
+                : x.relu().dropout(0.4, training: true, rng: rng, packed: sequences)
+            (y * upstream).sum().backward()
+            return (y.values, x.grad!.values)
+        }
+        let (fused, composed) = (run(true), run(false))
+        #expect(fused.out == composed.out && fused.grad == composed.grad)
+        // Not the unpacked mask: the draws are the padded batch's (48 x 5 flags), compacted.
+        let unpacked = x.relu().dropout(0.4, training: true, rng: RandomSource(seed: 17)).values
+        #expect(unpacked != fused.out)
     }
 }

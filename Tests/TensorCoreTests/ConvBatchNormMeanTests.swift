@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import TensorCore
 import TestSupport
@@ -98,5 +99,16 @@ import TestSupport
             #expect(maxAbsDifference(a, e) <= 1e-5 * Swift.max(1, e.map(abs).max() ?? 0))
         }
         checkGradients(inputs) { $0[0].conv1dChannelsLast(weight: $0[1], bias: $0[2], padding: padding) }
+    }
+
+    /// The weight regrouped by tap, and back, is the permutation [0, 2, 1] (the vectorised K = 3 loop too).
+    @Test(arguments: [1, 3, 5]) func tapRegroupingIsThePermutation(_ k: Int) {
+        let (o, c) = (7, 37)
+        let w = randomTensor([o, c, k], seed: UInt64(k))
+        var rows = [Float](repeating: .nan, count: w.count), back = [Float](repeating: .nan, count: w.count)
+        w.withUnsafeBuffer { ck_taps_to_rows($0.baseAddress!, &rows, o, c, k) }
+        #expect(rows == w.permuted([0, 2, 1]).values)
+        ck_rows_to_taps(rows, &back, o, c, k)
+        #expect(back == w.values)
     }
 }

@@ -1,6 +1,8 @@
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
+#include <stdint.h>
+
 /// Elementwise kernels compiled three times (AVX-512, AVX2 + FMA, and the baseline x86-64 or other
 /// target) and picked once at load time for the CPU the program runs on. Swift has no per-function
 /// target attribute, so code that needs wide vectors without making the whole binary require them lives
@@ -19,6 +21,29 @@ void ck_gelu_backward(const float *x, const float *g, float *gx, long count);
 /// The same kernels at a given level (tests run every level the CPU supports); level must be supported.
 void ck_gelu_forward_level(int level, const float *x, float *y, long count);
 void ck_gelu_backward_level(int level, const float *x, const float *g, float *gx, long count);
+
+/// GELU followed by inverted dropout in one pass: y = gelu(x) * (keep * scale), keep one byte (0 or 1)
+/// per element; and its gradient gx = (g * (keep * scale)) * gelu'(x). The same float operations, in
+/// the same order, as ck_gelu_forward / ck_gelu_backward with the dropout multiply as a separate pass.
+void ck_gelu_dropout_forward(const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_gelu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count);
+void ck_gelu_dropout_forward_level(int level, const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_gelu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
+                                    float *gx, long count);
+
+/// A convolution weight (O, C, K) regrouped by tap: out[o][i][c] = w[o][c][i]; and back,
+/// out[o][c][i] = t[o][i][c]. `o` rows of C x K elements each.
+void ck_taps_to_rows(const float *w, float *out, long o, long c, long k);
+void ck_rows_to_taps(const float *t, float *out, long o, long c, long k);
+
+/// Dropout keep flags (TensorCore's DropoutKeepFlags) for blocks [first_block, last_block) of `block`
+/// elements (even) out of `count`: block b draws from xoshiro256** seeded by SplitMix64 from
+/// SplitMix64.derive(seed, b); each 64-bit draw w gives flags for two elements, 1 (keep) when bits
+/// 40-63, then bits 16-39, are at least `threshold`. Eight blocks step side by side in vectors.
+void ck_dropout_keep_flags(uint64_t seed, long first_block, long last_block, long block, long count,
+                           uint64_t threshold, uint8_t *flags);
+void ck_dropout_keep_flags_level(int level, uint64_t seed, long first_block, long last_block, long block,
+                                 long count, uint64_t threshold, uint8_t *flags);
 
 /// One Adam / AdamW step's constants, PyTorch's update: grad = g + l2 p; m = beta1 m + (1 - beta1) grad;
 /// v = beta2 v + (1 - beta2) grad^2; p = decay p - step_size m / (sqrt(v) / bias2_root + eps), where

@@ -244,5 +244,5 @@ final class FCBlock: Module {
 
     var children: [(String, any Module)] { [("0", linear), ("3", norm), ("dropout", dropout)] }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { norm(dropout.afterReLU(linear(x))) }
+    func callAsFunction(_ x: Tensor) -> Tensor { norm(dropout(reluOf: linear(x))) }
 }

@@ -25,7 +25,7 @@ final class FourierMixer: Module {
     /// its real part does not depend on the order.
     func callAsFunction(_ x: Tensor) -> Tensor {
         let y = skipNorm(x.realPartOfDFT(axes: [1, 0]) + x)
-        return outputNorm(dropout.afterReLU(linear(y)) + y)
+        return outputNorm(dropout(reluOf: linear(y)) + y)
     }
 
     func flopsPerFrame(width: Int) -> Double { 2 * Double(width) * Double(width) }

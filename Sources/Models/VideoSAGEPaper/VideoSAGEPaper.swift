@@ -87,8 +87,8 @@ public final class VideoSAGEPaper: SummaryModel {
         var total: Tensor? = nil
         for s in 0..<3 {
             let g = graphs[s]
-            var a = dropout.afterReLU(edgeNorms[s](edgeConvs[s](h, graph: g)))
-            a = dropout.afterReLU(batch21(layer21(a, graph: g)))
+            var a = dropout(reluOf: edgeNorms[s](edgeConvs[s](h, graph: g)))
+            a = dropout(reluOf: batch21(layer21(a, graph: g)))
             let z = scoreConvs[s](a, graph: g)
             total = total.map { $0 + z } ?? z
         }

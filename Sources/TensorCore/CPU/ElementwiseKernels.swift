@@ -79,6 +79,17 @@ func sumToShapeKernel(_ src: Tensor, into dst: Tensor) {
     let outer = n / inner
     let outerShape = Array(shape[0..<(r - 1)])
     pd.update(repeating: 0, count: dst.count)
+    if r == 2 && sd[0] == 0 && id == 1 {
+        // Rows summed into one row (a bias gradient): threads take column ranges, and each column is
+        // still summed in row order, as the sequential loop below sums it.
+        parallelChunks(inner, grain: max(16, 32_768 / max(outer, 1))) { s, e in
+            for row in 0..<outer {
+                let x = ps + row * inner
+                for j in s..<e { pd[j] += x[j] }
+            }
+        }
+        return
+    }
     // Sequential: different source rows can add into the same destination elements.
     for row in 0..<outer {
         let (_, offD) = rowOffsets(row, outerShape: outerShape, collapsed.strides[0], sd)

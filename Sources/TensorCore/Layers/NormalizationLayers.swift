@@ -63,8 +63,25 @@ public final class Dropout: Module {
         self.rng = rng
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.dropout(p, training: isTraining, rng: rng) }
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, packed: nil) }
 
-    /// Dropout of `x.relu()`, fused (`Tensor.reluDropout`: the same values and draws).
-    public func afterReLU(_ x: Tensor) -> Tensor { x.reluDropout(p, training: isTraining, rng: rng) }
+    /// `packed`: x holds the packed rows of these sequences (see `Tensor.dropout`).
+    public func callAsFunction(_ x: Tensor, packed: PackedSequences?) -> Tensor {
+        x.dropout(p, training: isTraining, rng: rng, packed: packed)
+    }
+
+    /// Dropout of `x.relu()`, fused (`Tensor.reluDropout`): the same values and draws.
+    public func callAsFunction(reluOf x: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        x.reluDropout(p, training: isTraining, rng: rng, packed: packed)
+    }
+
+    /// Dropout of `x.gelu()`, fused (`Tensor.geluDropout`): the same values and draws.
+    public func callAsFunction(geluOf x: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        x.geluDropout(p, training: isTraining, rng: rng, packed: packed)
+    }
+
+    /// `residual + self(y)`, fused (`Tensor.adding(dropoutOf:)`): the same values and draws.
+    public func callAsFunction(_ y: Tensor, addedTo residual: Tensor, packed: PackedSequences? = nil) -> Tensor {
+        residual.adding(dropoutOf: y, p, training: isTraining, rng: rng, packed: packed)
+    }
 }

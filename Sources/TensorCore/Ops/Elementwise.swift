@@ -1,3 +1,5 @@
+import CKernels
+
 /// Clamp, select by mask, and dropout.
 extension Tensor {
     /// Limits values to [low, high]; the gradient is zero where the input lies outside, as PyTorch.
@@ -82,12 +84,13 @@ extension Tensor {
 
     /// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
     /// The identity when not training or p == 0. The mask comes from `rng` as `DropoutKeepFlags` draws it,
-    /// kept as bytes for the backward pass.
-    public func dropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
+    /// kept as bytes for the backward pass. For packed rows (R, ...) of `packed` sequences, the mask is
+    /// the one the padded batch (B, T, ...) would draw, at the real rows: packing changes no draw.
+    public func dropout(_ p: Float, training: Bool, rng: RandomSource, packed: PackedSequences? = nil) -> Tensor {
         checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
         if !training || p == 0 { return self }
         let n = count
-        let mask = DropoutKeepFlags(count: n, p: p, rng: rng)
+        let mask = DropoutKeepFlags(for: self, p: p, rng: rng, packed: packed, op: "dropout")
         let scale = 1 / (1 - p)
         let out = Tensor.empty(shape)
         let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
@@ -102,34 +105,6 @@ extension Tensor {
     }
 }
 
-extension Tensor {
-    /// `relu().dropout(p, training:, rng:)` in one pass each way, with the same values bit for bit and the
-    /// same draws from `rng` (the ReLU output is never written, nor its gradient): the models' "ReLU then
-    /// dropout" between layers.
-    public func reluDropout(_ p: Float, training: Bool, rng: RandomSource) -> Tensor {
-        checkArgument(p >= 0 && p < 1, "dropout: probability \(p) not in [0, 1)")
-        if !training || p == 0 { return relu() }
-        let n = count
-        let mask = DropoutKeepFlags(count: n, p: p, rng: rng)
-        let scale = 1 / (1 - p)
-        let out = Tensor.empty(shape)
-        let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
-        parallelChunks(n) { s, e in
-            for i in s..<e { po[i] = ReluFunction.apply(px[i]) * (Float(keep[i]) * scale) }
-        }
-        let x = self
-        return out.recorded(from: [x]) { g in
-            let gx = Tensor.empty(g.shape)
-            let px = x.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
-            // Dropout's gradient, then ReLU's: the two ops' products in their order.
-            parallelChunks(n) { s, e in
-                for i in s..<e { pgx[i] = pg[i] * (Float(keep[i]) * scale) * ReluFunction.derivative(x: px[i], y: 0) }
-            }
-            return [gx]
-        }
-    }
-}
-
 /// Dropout's keep flags for `count` elements, one byte per element (1 = keep). One value of the model's
 /// stream seeds the mask; each block of 64k elements then draws from its own generator derived from that
 /// seed and the block index, so blocks fill in parallel and the mask depends on the seed alone, not on
@@ -137,30 +112,49 @@ extension Tensor {
 /// dropped when its uniform is below p (compared as integers with ceil(p 2^24)).
 final class DropoutKeepFlags: @unchecked Sendable {
     let flags: UnsafeMutablePointer<UInt8>
+    /// The flags live in a `BufferPool` block, like tensors: a training step's masks (a quarter of its
+    /// activations' bytes) reuse the last step's pages instead of faulting in fresh ones.
+    private let blockBytes: Int
     static let block = 1 << 16
 
-    init(count: Int, p: Float, rng: RandomSource) {
-        flags = UnsafeMutablePointer<UInt8>.allocate(capacity: Swift.max(count, 1))
-        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
-        let seed = rng.withGenerator { $0.next() }
-        let flags = flags, block = Self.block
-        parallelChunks((count + block - 1) / block, grain: 1) { first, last in
-            for b in first..<last {
-                var generator = SeededGenerator(seed: SplitMix64.derive(seed, UInt64(b)))
-                var i = b * block
-                let end = Swift.min(count, i + block)
-                while i + 1 < end {
-                    let word = generator.next()
-                    flags[i] = (word >> 40) < threshold ? 0 : 1
-                    flags[i + 1] = ((word >> 16) & 0xFF_FFFF) < threshold ? 0 : 1
-                    i += 2
-                }
-                if i < end { flags[i] = (generator.next() >> 40) < threshold ? 0 : 1 }
-            }
+    /// Flags for every element of `x`. With `packed`, x holds packed rows (R, ...), and the flags are
+    /// those of the padded batch's elements at its real rows (drawn for the whole padded batch, then
+    /// compacted).
+    convenience init(for x: Tensor, p: Float, rng: RandomSource, packed: PackedSequences?, op: String) {
+        guard let packed else {
+            self.init(count: x.count, p: p, rng: rng)
+            return
+        }
+        checkArgument(x.rank >= 1 && x.shape[0] == packed.rows, "\(op): a tensor of shape \(x.shape) is not the \(packed.rows) packed rows")
+        let width = x.count / Swift.max(packed.rows, 1)
+        guard packed.hasPadding else {
+            self.init(count: x.count, p: p, rng: rng)
+            return
+        }
+        self.init(count: packed.batch * packed.paddedLength * width, p: p, rng: rng)
+        // Sequences in order: each packed run lies at or before its padded place, so moving the runs
+        // front to back never overwrites flags still to be moved.
+        for (s, n) in packed.lengths.enumerated() {
+            UnsafeMutableRawPointer(flags + packed.offsets[s] * width)
+                .copyMemory(from: flags + s * packed.paddedLength * width, byteCount: n * width)   // memmove
         }
     }
 
-    deinit { flags.deallocate() }
+    init(count: Int, p: Float, rng: RandomSource) {
+        let storage = BufferPool.allocate(bytes: Swift.max(count, 1))
+        flags = storage.pointer.bindMemory(to: UInt8.self, capacity: Swift.max(count, 1))
+        blockBytes = storage.bytes
+        let threshold = UInt64((Double(p) * 16_777_216).rounded(.up))
+        let seed = rng.withGenerator { $0.next() }
+        let flags = flags, block = Self.block
+        // CKernels steps eight blocks' generators side by side: threads take whole groups of eight.
+        let blocks = (count + block - 1) / block, lanes = 8
+        parallelChunks((blocks + lanes - 1) / lanes, grain: 1) { first, last in
+            ck_dropout_keep_flags(seed, first * lanes, Swift.min(blocks, last * lanes), block, count, threshold, flags)
+        }
+    }
+
+    deinit { BufferPool.release(UnsafeMutableRawPointer(flags), bytes: blockBytes) }
 }
 
 /// A shared, seeded random stream for the layers of one model (dropout draws in call order), so a run is
