@@ -60,6 +60,10 @@ public final class EDSNet: SummaryModel {
         self.init(config: try Config.from(spec), seed: spec.seed)
     }
 
+    /// Packed batches: no product or pass runs on padding, the feature projection included.
+    public static let contract = TrainingContract(layout: .packed)
+    public var contract: TrainingContract { Self.contract }
+
     public var name: String { "edsnet" }
     public var inputDim: Int { config.inputDim }
 
@@ -78,14 +82,29 @@ public final class EDSNet: SummaryModel {
         requireFeaturesAndMask(model: name, features: features, mask: mask, inputDim: inputDim)
         let projected = featureProj(features)
         if packsPaddedBatches, let packed = PackedSequences(prefixMask: mask), packed.lengths.allSatisfy({ $0 > 0 }) {
-            var h = projected.packedRows(packed)
-            for block in mixerBlocks { h = block(h, frames: .packed(packed)) }
-            return scoreNet(h, packed: packed).unpackedRows(packed)
+            return scores(packedRows: projected.packedRows(packed), packed).unpackedRows(packed)
         }
         var h = projected
         for block in mixerBlocks { h = block(h, frames: .padded(mask: mask)) }
         h = h * mask.reshaped(mask.shape + [1])
         return scoreNet(h) * mask
+    }
+
+    /// A packed batch (the contract's layout) from its features on: (1, N) scores.
+    public func frameScores(_ batch: ModelBatch) -> Tensor {
+        guard batch.layout == .packed else { return self(batch.features, mask: batch.mask) }
+        requireFeaturesAndMask(model: name, features: batch.features, mask: batch.mask, inputDim: inputDim)
+        let sequences = batch.sequences
+        checkArgument(sequences.lengths.allSatisfy { $0 > 0 }, "edsnet: a packed batch with an empty video (lengths \(sequences.lengths))")
+        return scores(packedRows: featureProj(batch.features.reshaped([sequences.rows, inputDim])), sequences)
+            .reshaped([1, sequences.rows])
+    }
+
+    /// The mixer blocks and the score head on projected packed rows (R, H) -> (R).
+    func scores(packedRows h: Tensor, _ packed: PackedSequences) -> Tensor {
+        var h = h
+        for block in mixerBlocks { h = block(h, frames: .packed(packed)) }
+        return scoreNet(h, packed: packed)
     }
 
     /// Off only in the tests that check the packed layout against the padded one.
@@ -178,6 +197,7 @@ enum FrameLayout {
 extension EDSNet {
     public static let reportVariant = VariantEntry(
         .report,
+        contract: contract,
         deviations: ReportVariants.deviations + ["padded frames are zeros to the token-mixing convolutions"],
         schedule: { _ in
             TrainingSchedule(batchSize: 112, epochs: 300, optimizer: .adam, weightDecay: 0, peakLearningRate: 5e-5,

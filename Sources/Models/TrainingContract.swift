@@ -162,15 +162,22 @@ public struct ModelBatch {
             let start = b * features.shape[1]
             return start..<(start + lengths[b])
         case .packed:
-            let start = lengths[..<b].reduce(0, +)
-            return start..<(start + lengths[b])
+            let offsets = sequences.offsets
+            return offsets[b]..<offsets[b + 1]
         }
+    }
+
+    /// The videos as sequences: lengths, packed offsets and the padded length (the batch's T, or the
+    /// longest video when packed), which dropout on packed rows uses to draw the padded batch's masks.
+    public var sequences: PackedSequences {
+        PackedSequences(lengths: lengths, paddedLength: layout == .padded ? features.shape[1] : lengths.max() ?? 0)
     }
 }
 
 extension SummaryModel {
-    /// Masked MSE between the model's outputs and gtscore over real frames (the `report` objective).
+    /// Masked MSE between the model's frame scores and gtscore over real frames (the `report` objective),
+    /// in either layout.
     public func maskedMSELoss(_ batch: ModelBatch) -> Tensor {
-        Tensor.maskedMSE(self(batch.features, mask: batch.mask), batch.gtscore, mask: batch.mask)
+        Tensor.maskedMSE(frameScores(batch), batch.gtscore, mask: batch.mask)
     }
 }

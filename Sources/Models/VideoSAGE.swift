@@ -75,15 +75,11 @@ public final class VideoSAGE: SummaryModel {
         return scoreNet(graphLayers(features, graph: VideoSAGE.chainGraphCoefficients(mask: mask)) * valid) * mask
     }
 
-    public func trainingLoss(_ batch: ModelBatch) -> Tensor {
-        batch.layout == .packed ? Tensor.maskedMSE(frameScores(batch), batch.gtscore, mask: batch.mask) : maskedMSELoss(batch)
-    }
-
     public func frameScores(_ batch: ModelBatch) -> Tensor {
         guard batch.layout == .packed else { return self(batch.features, mask: batch.mask) }
         requireFeaturesAndMask(model: name, features: batch.features, mask: batch.mask, inputDim: inputDim)
         // Dropout draws the padded batch's masks at the real rows, so packing changes no draw.
-        let sequences = PackedSequences(lengths: batch.lengths, paddedLength: batch.lengths.max() ?? 0)
+        let sequences = batch.sequences
         let graph = VideoSAGE.chainGraphCoefficients(batch: 1, frames: sequences.rows,
                                                      videos: batch.lengths.indices.map { batch.rows(of: $0) })
         let h = graphLayers(batch.features.reshaped([sequences.rows, inputDim]), graph: graph, packed: sequences)

@@ -91,6 +91,12 @@ struct EDSNetTests {
         #expect(maxAbsDifference(GradMode.withNoGrad { evalModel(features, mask: mask) }.values, packed.scores) > 1e-3)
     }
 
+    @Test func packedBatchTrainsAndScoresAsThePaddedOne() throws {
+        var config = Self.tiny
+        config.dropout = 0.5
+        try ReportModelChecks.packedBatchTrainsAndScoresAsThePaddedOne({ EDSNet(config: config, seed: 5) }, inputDim: config.inputDim)
+    }
+
     @Test func trainingLowersTheLoss() {
         ReportModelChecks.trainingLowersLoss(EDSNet(config: Self.tiny, seed: 7), steps: 60, lr: 1e-2)
     }

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TensorCore
 import TestSupport
+import Randomness
+import VideoData
 @testable import Models
 
 /// Checks shared by the tests of the `report` variants of CSTA, VideoSAGE and EDSNet.
@@ -168,6 +170,43 @@ enum ReportModelChecks {
     /// whatever its batch mates and the padding rows hold, and padded positions score zero where the model
     /// multiplies its scores by the mask (`paddedScoresAreZero`). A train-mode pass first moves the
     /// BatchNorm running statistics off their defaults, so BatchNorm is not the identity.
+    /// A model whose contract asks for packed batches trains and scores on them exactly as on the padded
+    /// batch of the same videos: with dropout on (packed rows draw the padded batch's masks), the same loss
+    /// and the same gradient for every parameter over two steps of two models made alike, and each video's
+    /// same scores in eval mode. `make` builds the model with dropout on.
+    static func packedBatchTrainsAndScoresAsThePaddedOne(_ make: () -> any SummaryModel, inputDim: Int) throws {
+        var random = SeededGenerator(seed: 5)
+        let videos = [7, 1, 12, 3].enumerated().map { index, length in
+            Video(key: "v\(index)", featureWidth: inputDim, features: (0..<(length * inputDim)).map { _ in random.uniform(-2, 2) },
+                  gtscore: (0..<length).map { _ in random.uniform(0, 1) }, changePoints: [])
+        }
+        let onPadded = make(), onPacked = make()
+        #expect(onPacked.contract.layout == .packed)
+        let padded = try ModelBatch(videos: videos, layout: .padded), packed = try ModelBatch(videos: videos, layout: .packed)
+        #expect(padded.features.shape == [4, 12, inputDim] && packed.features.shape == [1, 23, inputDim])
+        func lossAndGradients(_ model: any SummaryModel, _ batch: ModelBatch) -> (Float, [[Float]]) {
+            model.zeroGrad()
+            let loss = model.trainingLoss(batch)
+            loss.backward()
+            return (loss.item, model.parameters().map { $0.grad?.values ?? [] })
+        }
+        for step in 0..<2 {
+            let (paddedLoss, paddedGradients) = lossAndGradients(onPadded, padded)
+            let (packedLoss, packedGradients) = lossAndGradients(onPacked, packed)
+            #expect(abs(paddedLoss - packedLoss) <= 1e-6 * abs(paddedLoss), "step \(step)")
+            for (p, (a, b)) in zip(paddedGradients, packedGradients).enumerated() {
+                #expect(!a.isEmpty && relativeDifference(b, a) <= 1e-5, "step \(step), parameter \(p)")
+            }
+        }
+        onPadded.eval()
+        onPacked.eval()
+        let paddedScores = onPadded.frameScores(padded).values, packedScores = onPacked.frameScores(packed).values
+        for b in videos.indices {
+            #expect(padded.rows(of: b).count == videos[b].length && packed.rows(of: b).count == videos[b].length)
+            #expect(maxAbsDifference(Array(packedScores[packed.rows(of: b)]), Array(paddedScores[padded.rows(of: b)])) <= 1e-6, "video \(b)")
+        }
+    }
+
     static func paddedBatchMatchesEachVideoAlone(_ model: any SummaryModel, lengths: [Int] = [11, 4, 7, 1],
                                                  paddedScoresAreZero: Bool = true,
                                                  sourceLocation: SourceLocation = #_sourceLocation) {

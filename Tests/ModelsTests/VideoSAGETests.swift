@@ -1,8 +1,6 @@
 import Foundation
-import Randomness
 import Testing
 import TensorCore
-import VideoData
 @testable import Models
 
 @Suite("VideoSAGE (report variant)")
@@ -78,46 +76,10 @@ struct VideoSAGETests {
         ReportModelChecks.paddedBatchMatchesEachVideoAlone(VideoSAGE(config: Self.tiny, seed: 3))
     }
 
-    /// The packed layout (the model's contract) trains and scores exactly as the padded one: with dropout
-    /// on (the packed rows draw the padded batch's masks), the same loss and the same gradient for every
-    /// parameter from two models of one seed, and each video's same scores in eval mode.
     @Test func packedBatchTrainsAndScoresAsThePaddedOne() throws {
-        var random = SeededGenerator(seed: 5)
-        let videos = [7, 1, 12, 3].enumerated().map { index, length in
-            Video(key: "v\(index)", featureWidth: Self.tiny.inputDim,
-                  features: (0..<(length * Self.tiny.inputDim)).map { _ in random.uniform(-2, 2) },
-                  gtscore: (0..<length).map { _ in random.uniform(0, 1) }, changePoints: [])
-        }
         var config = Self.tiny
         config.dropout = 0.5
-        let onPadded = VideoSAGE(config: config, seed: 4), onPacked = VideoSAGE(config: config, seed: 4)
-        #expect(onPacked.contract.layout == .packed)
-        let padded = try ModelBatch(videos: videos, layout: .padded), packed = try ModelBatch(videos: videos, layout: .packed)
-        #expect(padded.features.shape == [4, 12, 16] && packed.features.shape == [1, 23, 16])
-        func lossAndGradients(_ model: VideoSAGE, _ batch: ModelBatch) -> (Float, [[Float]]) {
-            let loss = model.trainingLoss(batch)
-            loss.backward()
-            return (loss.item, model.parameters().map { $0.grad?.values ?? [] })
-        }
-        for step in 0..<2 {
-            onPadded.zeroGrad()
-            onPacked.zeroGrad()
-            let (paddedLoss, paddedGradients) = lossAndGradients(onPadded, padded)
-            let (packedLoss, packedGradients) = lossAndGradients(onPacked, packed)
-            #expect(abs(paddedLoss - packedLoss) <= 1e-6 * abs(paddedLoss), "step \(step)")
-            for (p, (a, b)) in zip(paddedGradients, packedGradients).enumerated() {
-                let scale = max(a.map(abs).max() ?? 0, 1e-6)
-                #expect(a.count == b.count && !a.isEmpty && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "step \(step), parameter \(p)")
-            }
-        }
-        onPadded.eval()
-        onPacked.eval()
-        let paddedScores = onPadded.frameScores(padded).values, packedScores = onPacked.frameScores(packed).values
-        for b in videos.indices {
-            #expect(padded.rows(of: b).count == videos[b].length && packed.rows(of: b).count == videos[b].length)
-            let agree = zip(paddedScores[padded.rows(of: b)], packedScores[packed.rows(of: b)]).allSatisfy { abs($0 - $1) <= 1e-6 }
-            #expect(agree, "video \(b)")
-        }
+        try ReportModelChecks.packedBatchTrainsAndScoresAsThePaddedOne({ VideoSAGE(config: config, seed: 4) }, inputDim: config.inputDim)
     }
 
     @Test func leftPaddedMaskIsRejectedByName() async {
