@@ -18,6 +18,7 @@ import Testing
         Case(n: 2, c: 16, o: 16, h: 5, w: 6, padH: 0, padW: 2),     // other paddings
         Case(n: 1, c: 20, o: 24, h: 3, w: 40, padH: 2, padW: 0),
         Case(n: 1, c: 16, o: 16, h: 8, w: 600, padH: 1, padW: 1),   // blocks of three tile rows, the last one short
+        Case(n: 2, c: 16, o: 19, h: 9, w: 37, padH: 1, padW: 1),    // whole groups of 8 tiles, then a short one
     ]
 
     /// y = b + Σ x w, and (for the upstream gradient gy) gx = Σ gy w, gw = Σ gy x, gb = Σ gy, in double.
@@ -83,5 +84,20 @@ import Testing
         let inputs = [randomTensor([k.n, k.c, k.h, k.w], seed: 5), randomTensor([k.o, k.c, 3, 3], seed: 6, scale: 0.3),
                       randomTensor([k.o], seed: 7)]
         checkGradients(inputs, step: 1e-2, atol: 2e-3, rtol: 1e-2) { $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 1)) }
+    }
+
+    /// The bias gradient sums each channel over images and positions in one sequential order: bit for bit the
+    /// row sums of the transposed output gradient (the way it used to be computed), for channel counts
+    /// with and without a remainder of 8.
+    @Test(arguments: [5, 16, 19]) func biasGradientIsTheTransposedRowSum(_ o: Int) {
+        let k = Case(n: 3, c: 16, o: o, h: 6, w: 10, padH: 1, padW: 1)
+        let x = randomTensor([k.n, k.c, k.h, k.w], seed: 8), w = randomTensor([k.o, k.c, 3, 3], seed: 9)
+        let b = randomTensor([k.o], seed: 10)
+        b.requiresGrad = true
+        let y = x.conv2d(weight: w, bias: b, padding: (k.padH, k.padW))
+        let gy = uniformTensor(y.shape, -1, 1, seed: 11)
+        y.backward(seed: gy)
+        let expected = GradMode.withNoGrad { gy.permuted([1, 0, 2, 3]).reshaped([k.o, -1]).sum(axis: 1) }
+        #expect(b.grad!.values.map(\.bitPattern) == expected.values.map(\.bitPattern))
     }
 }

@@ -102,42 +102,66 @@ private typealias Vector = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: value, as: Vector.self)
 }
 
+/// 16 contiguous floats, for splitting into even and odd columns.
+@inline(__always) private func loadPair(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+/// p[2t] = even[t], p[2t + 1] = odd[t] for t < 8.
+@inline(__always) private func storeInterleaved(_ even: Vector, _ odd: Vector, _ p: UnsafeMutablePointer<Float>) {
+    var pair = SIMD16<Float>()
+    pair.evenHalf = even
+    pair.oddHalf = odd
+    UnsafeMutableRawPointer(p).storeBytes(of: pair, as: SIMD16<Float>.self)
+}
+
 /// V (16, c, ld) = Bᵀ d B for every tile of tile rows [firstRow, firstRow + rows), channels in parallel, 8
-/// tiles at a time. The four input rows under a tile row are first split, with their zero padding, into
-/// even and odd columns, so that tile t reads column t (and t + 1) of each: no bounds checks, contiguous
-/// loads.
+/// tiles at a time. Each input row under the block is first split once, with its zero padding, into even
+/// and odd columns (rows outside the image are zero strips), so that tile t reads column t (and t + 1) of
+/// each: no bounds checks, contiguous loads. Consecutive tile rows share two input rows, which are split
+/// only once.
 private func winogradInputTransform(_ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ g: WinogradGeometry,
                                     firstRow: Int, rows: Int) {
     let tilesW = g.tilesW, tiles = rows * tilesW, ld = g.blockStride, plane = g.c * ld
     let stripWidth = (tilesW + 1 + 7) / 8 * 8 + 8          // covers tile t + 1 for the last (padded) vector
+    let inputRows = 2 * rows + 2, top = 2 * firstRow - g.padH
     parallelChunks(g.c, grain: Swift.max(1, 8192 / Swift.max(tiles, 1))) { c0, c1 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * stripWidth) { buffer in
-            let strips = buffer.baseAddress!
+        // One padded row (2 stripWidth wide) and the even/odd strips of every input row of the block.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * stripWidth * (inputRows + 1)) { buffer in
+            let padded = buffer.baseAddress!, strips = padded + 2 * stripWidth
+            padded.update(repeating: 0, count: 2 * stripWidth)
+            let copied = Swift.min(g.w, 2 * stripWidth - g.padW)
             for c in c0..<c1 {
-                for r in 0..<rows {
-                    let top = 2 * (firstRow + r) - g.padH
-                    for k in 0..<4 {
-                        let even = strips + (2 * k) * stripWidth, odd = even + stripWidth
+                for i in 0..<inputRows {
+                    let even = strips + 2 * i * stripWidth, odd = even + stripWidth
+                    let y = top + i
+                    guard y >= 0, y < g.h else {
                         even.update(repeating: 0, count: 2 * stripWidth)
-                        let y = top + k
-                        guard y >= 0, y < g.h else { continue }
-                        let src = x + (c * g.h + y) * g.w
-                        // Strip column j holds image column j - padW: even[t] = column 2t, odd[t] = column 2t + 1.
-                        for col in Swift.max(0, -g.padW)..<Swift.min(g.w, 2 * stripWidth - g.padW) {
-                            let j = col + g.padW
-                            (j & 1 == 0 ? even : odd)[j >> 1] = src[col]
-                        }
+                        continue
                     }
+                    // Strip column j holds image column j - padW: even[t] = column 2t, odd[t] = column 2t + 1.
+                    // `padded` is zero outside [padW, padW + copied) and stays so: only that range is written.
+                    (padded + g.padW).update(from: x + (c * g.h + y) * g.w, count: copied)
+                    var t = 0
+                    while t < stripWidth {
+                        let pair = loadPair(padded + 2 * t)
+                        store(pair.evenHalf, even + t)
+                        store(pair.oddHalf, odd + t)
+                        t += 8
+                    }
+                }
+                for r in 0..<rows {
+                    let rowStrips = strips + 4 * r * stripWidth      // input rows 2r ..< 2r + 4 of the block
                     let base = v + c * ld + r * tilesW
                     var tx = 0
                     while tx < tilesW {
                         // d[k][0..3] = even_k[t], odd_k[t], even_k[t + 1], odd_k[t + 1]; Bᵀ d combines rows k.
                         @inline(__always) func column(_ j: Int) -> (Vector, Vector, Vector, Vector) {
                             let off = tx + (j >> 1), parity = j & 1
-                            let d0 = load(strips + (0 + parity) * stripWidth + off)
-                            let d1 = load(strips + (2 + parity) * stripWidth + off)
-                            let d2 = load(strips + (4 + parity) * stripWidth + off)
-                            let d3 = load(strips + (6 + parity) * stripWidth + off)
+                            let d0 = load(rowStrips + (0 + parity) * stripWidth + off)
+                            let d1 = load(rowStrips + (2 + parity) * stripWidth + off)
+                            let d2 = load(rowStrips + (4 + parity) * stripWidth + off)
+                            let d3 = load(rowStrips + (6 + parity) * stripWidth + off)
                             return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
                         }
                         let (a0, b0, c0, e0) = column(0), (a1, b1, c1, e1) = column(1)
@@ -205,13 +229,21 @@ private func winogradOutputTransform(_ m: UnsafePointer<Float>, _ bias: UnsafePo
                             return (m0 + m1 + m2, m1 - m2 - m3)
                         }
                         let (s00, s10) = column(0), (s01, s11) = column(1), (s02, s12) = column(2), (s03, s13) = column(3)
-                        store(s00 + s01 + s02 + b, y)
-                        store(s01 - s02 - s03 + b, y + 8)
-                        store(s10 + s11 + s12 + b, y + 16)
-                        store(s11 - s12 - s13 + b, y + 24)
-                        // Interleave the tiles' two columns into the output rows.
-                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
-                            row0[offset] = y[slot]
+                        let (y00, y01) = (s00 + s01 + s02 + b, s01 - s02 - s03 + b)
+                        let (y10, y11) = (s10 + s11 + s12 + b, s11 - s12 - s13 + b)
+                        // Interleave the tiles' two columns into the output rows: 16 contiguous outputs per row
+                        // when all 8 tiles lie wholly inside the image, else position by position.
+                        if hasSecondRow && 2 * tx + 16 <= g.outW {
+                            storeInterleaved(y00, y01, row0 + 2 * tx)
+                            storeInterleaved(y10, y11, row0 + 2 * tx + g.outW)
+                        } else {
+                            store(y00, y)
+                            store(y01, y + 8)
+                            store(y10, y + 16)
+                            store(y11, y + 24)
+                            forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
+                                row0[offset] = y[slot]
+                            }
                         }
                         tx += 8
                     }
@@ -283,11 +315,18 @@ private func winogradOutputGradientTransform(_ gout: UnsafePointer<Float>, _ dm:
                     let base = dm + o * ld + r * tilesW
                     var tx = 0
                     while tx < tilesW {
-                        y.update(repeating: 0, count: 32)
-                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
-                            y[slot] = row0[offset]
+                        let (y00, y01, y10, y11): (Vector, Vector, Vector, Vector)
+                        if hasSecondRow && 2 * tx + 16 <= g.outW {
+                            // All 8 tiles wholly inside: each row's 16 outputs split into even and odd columns.
+                            let first = loadPair(row0 + 2 * tx), second = loadPair(row0 + 2 * tx + g.outW)
+                            (y00, y01, y10, y11) = (first.evenHalf, first.oddHalf, second.evenHalf, second.oddHalf)
+                        } else {
+                            y.update(repeating: 0, count: 32)
+                            forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
+                                y[slot] = row0[offset]
+                            }
+                            (y00, y01, y10, y11) = (load(y), load(y + 8), load(y + 16), load(y + 24))
                         }
-                        let (y00, y01, y10, y11) = (load(y), load(y + 8), load(y + 16), load(y + 24))
                         // A dY: rows (y0, y0 + y1, y0 - y1, -y1), for each of the two columns.
                         let (a0, a1) = (y00, y01), (b0, b1) = (y00 + y10, y01 + y11)
                         let (c0, c1) = (y00 - y10, y01 - y11), (d0, d1) = (-y10, -y11)
