@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import TensorCore
 
@@ -99,5 +100,34 @@ import Testing
         y.backward(seed: gy)
         let expected = GradMode.withNoGrad { gy.permuted([1, 0, 2, 3]).reshaped([k.o, -1]).sum(axis: 1) }
         #expect(b.grad!.values.map(\.bitPattern) == expected.values.map(\.bitPattern))
+    }
+
+    /// The three transforms in CKernels give the same bits at every level this CPU runs as at the baseline
+    /// (they only add and subtract), over blocks with odd edges, a short last block and every padding.
+    @Test(arguments: [1, 2]) func transformsAreTheSameAtEveryLevel(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        for (h, w, padH, padW) in [(9, 37, 1, 1), (6, 40, 0, 2), (7, 21, 2, 0)] {
+            let g = WinogradGeometry(c: 1, h: h, w: w, o: 1, padH: padH, padW: padW)
+            let x = uniformTensor([h, w], -1, 1, seed: 12).values
+            let gy = uniformTensor([g.outH, g.outW], -1, 1, seed: 13).values
+            let tiles = g.tilesH * g.tilesW, plane = tiles + 3
+            let m = uniformTensor([16 * plane], -1, 1, seed: 14).values
+            for (firstRow, rows) in [(0, g.tilesH), (1, g.tilesH - 1), (g.tilesH - 1, 1)] {
+                func run(_ level: Int32) -> (v: [Float], out: [Float], dm: [Float]) {
+                    var v = [Float](repeating: .nan, count: 16 * plane), dm = v
+                    var out = [Float](repeating: .nan, count: g.outH * g.outW)
+                    var scratch = [Float](repeating: .nan, count: ck_winograd_input_scratch(rows, g.tilesW))
+                    ck_winograd_input_block_level(level, x, h, w, padW, 2 * firstRow - padH, rows, g.tilesW, &scratch, &v, plane)
+                    ck_winograd_output_block_level(level, m, plane, firstRow, rows, g.tilesW, 0.25, &out, g.outH, g.outW)
+                    ck_winograd_output_gradient_block_level(level, gy, g.outH, g.outW, firstRow, rows, g.tilesW, &dm, plane)
+                    return (v, out, dm)
+                }
+                let (wide, baseline) = (run(level), run(0))
+                for (name, a, b) in [("input", wide.v, baseline.v), ("output", wide.out, baseline.out),
+                                     ("output gradient", wide.dm, baseline.dm)] {
+                    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(name) transform, \(h)x\(w) pad (\(padH), \(padW)), rows \(firstRow)+\(rows)")
+                }
+            }
+        }
     }
 }
