@@ -130,4 +130,28 @@ import Testing
             }
         }
     }
+
+    /// The 16 products of a block run side by side on single-threaded OpenBLAS: the same bits as each
+    /// product split over two OpenBLAS threads (it splits rows and columns, never the inner sum), for the
+    /// forward/input-gradient shape (O x C by C x tiles) and the weight-gradient one (inner dimension tiles).
+    @Test func singleThreadedProductsGiveTheSameBits() {
+        let saved = Threading.count
+        defer { Threading.setCount(saved) }
+        Threading.setCount(2)
+        for (m, n, k, transB) in [(128, 1024, 32, false), (128, 32, 1024, true), (32, 1000, 16, false)] {
+            let a = uniformTensor([16, m * k], -1, 1, seed: 15), b = uniformTensor([16, k * n], -1, 1, seed: 16)
+            let ldb = transB ? k : n
+            func products(_ run: (Int, (Int) -> Void) -> Void) -> [UInt32] {
+                let c = uniformTensor([16, m * n], -1, 1, seed: 17)     // accumulated into (beta 1)
+                run(16) { xi in
+                    gemmUncounted(false, transB, m: m, n: n, k: k, a.storage.pointer + xi * m * k, lda: k,
+                                  b.storage.pointer + xi * k * n, ldb: ldb, beta: 1, c.storage.pointer + xi * m * n, ldc: n)
+                }
+                return c.values.map(\.bitPattern)
+            }
+            let split = products { count, body in for i in 0..<count { body(i) } }
+            let sideBySide = products { count, body in independentProducts(count, body) }
+            #expect(split == sideBySide, "\(m) x \(n) x \(k)")
+        }
+    }
 }

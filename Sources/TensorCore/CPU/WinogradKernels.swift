@@ -80,9 +80,10 @@ func winogradConvolution(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, b
         let rows = Swift.min(g.blockRows, g.tilesH - firstRow)
         let tiles = rows * g.tilesW
         winogradInputTransform(x, v, g, firstRow: firstRow, rows: rows)
-        for xi in 0..<16 {
-            sgemm(false, false, m: g.o, n: tiles, k: g.c, u + xi * g.o * g.c, lda: g.c, v + xi * g.c * ld, ldb: ld,
-                  beta: 0, m + xi * g.o * ld, ldc: ld)
+        Accounting.addFlops(16 * 2 * g.o * tiles * g.c)
+        independentProducts(16) { xi in
+            gemmUncounted(false, false, m: g.o, n: tiles, k: g.c, u + xi * g.o * g.c, lda: g.c, v + xi * g.c * ld, ldb: ld,
+                          beta: 0, m + xi * g.o * ld, ldc: ld)
         }
         winogradOutputTransform(m, bias, out, g, firstRow: firstRow, rows: rows)
         firstRow += rows
@@ -138,9 +139,10 @@ func winogradWeightGradient(_ x: UnsafePointer<Float>, _ gout: UnsafePointer<Flo
         let tiles = rows * g.tilesW
         winogradInputTransform(x, v, g, firstRow: firstRow, rows: rows)
         winogradOutputGradientTransform(gout, m, g, firstRow: firstRow, rows: rows)
-        for xi in 0..<16 {
-            sgemm(false, true, m: g.o, n: g.c, k: tiles, m + xi * g.o * ld, lda: ld, v + xi * g.c * ld, ldb: ld,
-                  beta: 1, du + xi * g.o * g.c, ldc: g.c)
+        Accounting.addFlops(16 * 2 * g.o * g.c * tiles)
+        independentProducts(16) { xi in
+            gemmUncounted(false, true, m: g.o, n: g.c, k: tiles, m + xi * g.o * ld, lda: ld, v + xi * g.c * ld, ldb: ld,
+                          beta: 1, du + xi * g.o * g.c, ldc: g.c)
         }
         firstRow += rows
     }
