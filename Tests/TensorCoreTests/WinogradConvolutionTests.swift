@@ -18,7 +18,7 @@ import Testing
         Case(n: 1, c: 18, o: 16, h: 7, w: 9, padH: 1, padW: 1),     // odd output: half tiles at the edges
         Case(n: 2, c: 16, o: 16, h: 5, w: 6, padH: 0, padW: 2),     // other paddings
         Case(n: 1, c: 20, o: 24, h: 3, w: 40, padH: 2, padW: 0),
-        Case(n: 1, c: 16, o: 16, h: 8, w: 600, padH: 1, padW: 1),   // blocks of three tile rows, the last one short
+        Case(n: 1, c: 16, o: 16, h: 8, w: 600, padH: 1, padW: 1),   // blocks of one tile row (three, the last short, in the weight gradient)
         Case(n: 2, c: 16, o: 19, h: 9, w: 37, padH: 1, padW: 1),    // whole groups of 8 tiles, then a short one
     ]
 

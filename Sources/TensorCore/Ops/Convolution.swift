@@ -29,7 +29,7 @@ extension Tensor {
             if g.isColumnKernel {
                 columnConvBackward(x, weight, gout, gx, gw, g)
             } else if let winograd {
-                if let gw { winogradConvWeightGradient(x, gout, gw, g, winograd) }
+                if let gw { winogradConvWeightGradient(x, gout, gw, g, winograd.forWeightGradient) }
                 if let gx { winogradConvInputGradient(weight, gout, gx, g) }
             } else {
                 im2colConvBackward(x, weight, gout, gx, gw, g)
