@@ -82,8 +82,10 @@ public final class CSTA: SummaryModel {
         // video's scores do not depend on its batch mates (a deliberate difference from the reference,
         // whose convolutions and softmax read padded rows; see README "Padding").
         var c = featureProj(features).zeroingPadding(mask: mask, timeAxis: 1).reshaped([b, 1, t, config.projDim])
-        c = dropout(bn1(conv1(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
-        c = dropout(bn2(conv2(c)).relu()).zeroingPadding(mask: mask, timeAxis: 2)
+        // c = dropout(relu(bn(conv(c)))).zeroingPadding(mask: mask, timeAxis: 2), each as one op (the same
+        // values, gradients and dropout draws, without the three full-size intermediates and their gradients).
+        c = bn1.activationDropout(conv1(c), activation: .relu, dropout: dropout, paddingMask: mask)
+        c = bn2.activationDropout(conv2(c), activation: .relu, dropout: dropout, paddingMask: mask)
         // c = dropout(relu(bn3(conv3(c)))) of shape (B, C3, T, P) is only ever used through its mean over
         // the last axis, and the 1x1 attention conv is linear per position, so it commutes with that mean:
         // apply it to the (B, T, C3) means instead of the full tensor (same result; no full-size conv output

@@ -97,4 +97,28 @@ void ck_fft_real_lines_level(int level, const CKFFTPlan *plan, const float *sour
                              const long *sourceStarts, long count, double *spectra, long spectraStride,
                              const long *spectraStarts, double *scratch);
 
+/// Winograd F(2x2, 3x3) transforms (TensorCore's WinogradKernels.swift), one channel and one block of tile
+/// rows [first_row, first_row + rows) per call; tile t of block row r is element r tiles_w + t of each of
+/// the 16 planes (`plane` floats apart). Additions and subtractions only, in a fixed order: every level
+/// gives the same bits.
+///
+/// V = Bᵀ d B of the input channel x (h, w) with zero padding, whose block starts at input row
+/// top = 2 first_row - pad_h. `scratch` holds ck_winograd_input_scratch(rows, tiles_w) floats.
+long ck_winograd_input_scratch(long rows, long tiles_w);
+void ck_winograd_input_block(const float *x, long h, long w, long pad_w, long top, long rows, long tiles_w,
+                             float *scratch, float *v, long plane);
+/// out (out_h, out_w) = Aᵀ M A + bias for the block's tiles; outputs past the last row or column dropped.
+void ck_winograd_output_block(const float *m, long plane, long first_row, long rows, long tiles_w, float bias,
+                              float *out, long out_h, long out_w);
+/// dM = A dY Aᵀ for the block's tiles of the output gradient gout (out_h, out_w), zero past its edges.
+void ck_winograd_output_gradient_block(const float *gout, long out_h, long out_w, long first_row, long rows,
+                                       long tiles_w, float *dm, long plane);
+/// The same at a given level (tests run every level the CPU supports); level must be supported.
+void ck_winograd_input_block_level(int level, const float *x, long h, long w, long pad_w, long top, long rows,
+                                   long tiles_w, float *scratch, float *v, long plane);
+void ck_winograd_output_block_level(int level, const float *m, long plane, long first_row, long rows, long tiles_w,
+                                    float bias, float *out, long out_h, long out_w);
+void ck_winograd_output_gradient_block_level(int level, const float *gout, long out_h, long out_w, long first_row,
+                                             long rows, long tiles_w, float *dm, long plane);
+
 #endif

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Winograd F(2x2, 3x3) convolution (Lavin and Gray, 2016): each 2x2 block of outputs ("tile") is computed
 /// from the 4x4 input patch under it as Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A. Summed over input channels, the
 /// elementwise product becomes 16 independent matrix products (one per position ξ of the 4x4 transformed
@@ -15,10 +17,15 @@ struct WinogradGeometry {
     var outW: Int { w + 2 * padW - 2 }
     var tilesH: Int { (outH + 1) / 2 }
     var tilesW: Int { (outW + 1) / 2 }
-    /// Tile rows per block: about 1024 tiles a block keeps a block's transformed input and products in the
-    /// last-level cache while each of the 16 products stays large enough for sgemm to run at full rate.
-    var blockRows: Int { Swift.max(1, 1024 / tilesW) }
-    /// Leading dimension of a block's rows of tiles in V and M: room for the last 8-wide vector of a row.
+    /// Tiles per block (rounded to whole tile rows). The forward and input-gradient products sum over
+    /// channels, so their block size only sets how much of V and M is live at once: 256 tiles keep a
+    /// block's near the size of L2 (CSTA's small conv3: 16 x (32 + 128) x 256 floats, 2.6 MB), measured
+    /// about 15 % less time in the transforms than 1024. The weight-gradient products sum over a block's
+    /// tiles (`forWeightGradient`, 1024): long enough sums for sgemm to run at full rate.
+    var blockTiles = 256
+    /// Tile rows per block.
+    var blockRows: Int { Swift.max(1, blockTiles / tilesW) }
+    /// Leading dimension of a block's rows of tiles in V and M, rounded up to whole 8-float vectors.
     var blockStride: Int { (Swift.min(blockRows, tilesH) * tilesW + 15) / 8 * 8 }
 
     /// The forward convolution of `g`, when F(2x2, 3x3) applies to it and is worth it (enough channels for
@@ -27,6 +34,13 @@ struct WinogradGeometry {
         guard g.kh == 3, g.kw == 3, g.strideH == 1, g.strideW == 1, g.dilH == 1, g.dilW == 1,
               g.padH <= 2, g.padW <= 2, g.c >= 16, g.o >= 16, g.outH > 0, g.outW > 0 else { return nil }
         return WinogradGeometry(c: g.c, h: g.h, w: g.w, o: g.o, padH: g.padH, padW: g.padW)
+    }
+
+    /// The same convolution in the blocks of its weight gradient (see `blockTiles`).
+    var forWeightGradient: WinogradGeometry {
+        var g = self
+        g.blockTiles = 1024
+        return g
     }
 
     /// The input-gradient convolution of `g`: the output gradient (o, outH, outW) correlated with the
@@ -78,9 +92,10 @@ func winogradConvolution(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, b
         let rows = Swift.min(g.blockRows, g.tilesH - firstRow)
         let tiles = rows * g.tilesW
         winogradInputTransform(x, v, g, firstRow: firstRow, rows: rows)
-        for xi in 0..<16 {
-            sgemm(false, false, m: g.o, n: tiles, k: g.c, u + xi * g.o * g.c, lda: g.c, v + xi * g.c * ld, ldb: ld,
-                  beta: 0, m + xi * g.o * ld, ldc: ld)
+        Accounting.addFlops(16 * 2 * g.o * tiles * g.c)
+        independentProducts(16) { xi in
+            gemmUncounted(false, false, m: g.o, n: tiles, k: g.c, u + xi * g.o * g.c, lda: g.c, v + xi * g.c * ld, ldb: ld,
+                          beta: 0, m + xi * g.o * ld, ldc: ld)
         }
         winogradOutputTransform(m, bias, out, g, firstRow: firstRow, rows: rows)
         firstRow += rows
@@ -92,131 +107,33 @@ func winogradScratch(_ g: WinogradGeometry) -> (v: Int, m: Int) {
     (16 * g.c * g.blockStride, 16 * g.o * g.blockStride)
 }
 
-private typealias Vector = SIMD8<Float>
-
-@inline(__always) private func load(_ p: UnsafePointer<Float>) -> Vector {
-    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-}
-
-@inline(__always) private func store(_ value: Vector, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: value, as: Vector.self)
-}
-
-/// V (16, c, ld) = Bᵀ d B for every tile of tile rows [firstRow, firstRow + rows), channels in parallel, 8
-/// tiles at a time. The four input rows under a tile row are first split, with their zero padding, into
-/// even and odd columns, so that tile t reads column t (and t + 1) of each: no bounds checks, contiguous
-/// loads.
+/// V (16, c, ld) = Bᵀ d B for every tile of tile rows [firstRow, firstRow + rows), channels in parallel
+/// (CKernels' `ck_winograd_input_block`, one channel at a time: each input row under the block split once
+/// into even and odd columns, then the tiles in wide vectors).
 private func winogradInputTransform(_ x: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ g: WinogradGeometry,
                                     firstRow: Int, rows: Int) {
-    let tilesW = g.tilesW, tiles = rows * tilesW, ld = g.blockStride, plane = g.c * ld
-    let stripWidth = (tilesW + 1 + 7) / 8 * 8 + 8          // covers tile t + 1 for the last (padded) vector
+    let tiles = rows * g.tilesW, ld = g.blockStride, plane = g.c * ld
+    let scratch = ck_winograd_input_scratch(rows, g.tilesW)
     parallelChunks(g.c, grain: Swift.max(1, 8192 / Swift.max(tiles, 1))) { c0, c1 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * stripWidth) { buffer in
-            let strips = buffer.baseAddress!
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { buffer in
             for c in c0..<c1 {
-                for r in 0..<rows {
-                    let top = 2 * (firstRow + r) - g.padH
-                    for k in 0..<4 {
-                        let even = strips + (2 * k) * stripWidth, odd = even + stripWidth
-                        even.update(repeating: 0, count: 2 * stripWidth)
-                        let y = top + k
-                        guard y >= 0, y < g.h else { continue }
-                        let src = x + (c * g.h + y) * g.w
-                        // Strip column j holds image column j - padW: even[t] = column 2t, odd[t] = column 2t + 1.
-                        for col in Swift.max(0, -g.padW)..<Swift.min(g.w, 2 * stripWidth - g.padW) {
-                            let j = col + g.padW
-                            (j & 1 == 0 ? even : odd)[j >> 1] = src[col]
-                        }
-                    }
-                    let base = v + c * ld + r * tilesW
-                    var tx = 0
-                    while tx < tilesW {
-                        // d[k][0..3] = even_k[t], odd_k[t], even_k[t + 1], odd_k[t + 1]; Bᵀ d combines rows k.
-                        @inline(__always) func column(_ j: Int) -> (Vector, Vector, Vector, Vector) {
-                            let off = tx + (j >> 1), parity = j & 1
-                            let d0 = load(strips + (0 + parity) * stripWidth + off)
-                            let d1 = load(strips + (2 + parity) * stripWidth + off)
-                            let d2 = load(strips + (4 + parity) * stripWidth + off)
-                            let d3 = load(strips + (6 + parity) * stripWidth + off)
-                            return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-                        }
-                        let (a0, b0, c0, e0) = column(0), (a1, b1, c1, e1) = column(1)
-                        let (a2, b2, c2, e2) = column(2), (a3, b3, c3, e3) = column(3)
-                        // (Bᵀ d) B: the same combination along each row i.
-                        @inline(__always) func row(_ i: Int, _ t0: Vector, _ t1: Vector, _ t2: Vector, _ t3: Vector) {
-                            let out = base + tx + 4 * i * plane
-                            store(t0 - t2, out)
-                            store(t1 + t2, out + plane)
-                            store(t2 - t1, out + 2 * plane)
-                            store(t1 - t3, out + 3 * plane)
-                        }
-                        row(0, a0, a1, a2, a3)
-                        row(1, b0, b1, b2, b3)
-                        row(2, c0, c1, c2, c3)
-                        row(3, e0, e1, e2, e3)
-                        tx += 8
-                    }
-                }
+                ck_winograd_input_block(x + c * g.h * g.w, g.h, g.w, g.padW, 2 * firstRow - g.padH, rows, g.tilesW,
+                                        buffer.baseAddress!, v + c * ld, plane)
             }
-        }
-    }
-}
-
-/// The output positions of up to 8 tiles from `firstTile` in one tile row, as the output transform writes
-/// them and the output-gradient transform reads them: `body(slot, offset)` for each position inside the
-/// image, slot 8k + t for tile t's position k (top-left, top-right, bottom-left, bottom-right) and offset
-/// from the tile row's first output element. Positions past the last row or column (odd sizes) are skipped.
-@inline(__always)
-private func forEachTileOutput(firstTile: Int, _ g: WinogradGeometry, tilesW: Int, hasSecondRow: Bool,
-                               _ body: (_ slot: Int, _ offset: Int) -> Void) {
-    for t in 0..<Swift.min(8, tilesW - firstTile) {
-        let col = 2 * (firstTile + t)
-        let hasSecondColumn = col + 1 < g.outW
-        body(t, col)
-        if hasSecondColumn { body(8 + t, col + 1) }
-        if hasSecondRow {
-            body(16 + t, g.outW + col)
-            if hasSecondColumn { body(24 + t, g.outW + col + 1) }
         }
     }
 }
 
 /// out = Aᵀ M A (+ bias) for the tiles of tile rows [firstRow, firstRow + rows), output channels in
-/// parallel, 8 tiles at a time; outputs past the image's last row or column (odd sizes) are dropped.
+/// parallel (CKernels' `ck_winograd_output_block`); outputs past the image's last row or column (odd
+/// sizes) are dropped.
 private func winogradOutputTransform(_ m: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                      _ out: UnsafeMutablePointer<Float>, _ g: WinogradGeometry, firstRow: Int, rows: Int) {
-    let tilesW = g.tilesW, tiles = rows * tilesW, ld = g.blockStride, plane = g.o * ld
+    let tiles = rows * g.tilesW, ld = g.blockStride, plane = g.o * ld
     parallelChunks(g.o, grain: Swift.max(1, 8192 / Swift.max(tiles, 1))) { o0, o1 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffer in
-            let y = buffer.baseAddress!
-            for o in o0..<o1 {
-                let b = Vector(repeating: bias?[o] ?? 0)
-                for r in 0..<rows {
-                    let top = 2 * (firstRow + r)
-                    let row0 = out + (o * g.outH + top) * g.outW
-                    let hasSecondRow = top + 1 < g.outH
-                    let src = m + o * ld + r * tilesW
-                    var tx = 0
-                    while tx < tilesW {
-                        // Aᵀ M: rows 0 + 1 + 2 and 1 - 2 - 3, for each column j.
-                        @inline(__always) func column(_ j: Int) -> (Vector, Vector) {
-                            let p = src + tx + j * plane
-                            let (m0, m1, m2, m3) = (load(p), load(p + 4 * plane), load(p + 8 * plane), load(p + 12 * plane))
-                            return (m0 + m1 + m2, m1 - m2 - m3)
-                        }
-                        let (s00, s10) = column(0), (s01, s11) = column(1), (s02, s12) = column(2), (s03, s13) = column(3)
-                        store(s00 + s01 + s02 + b, y)
-                        store(s01 - s02 - s03 + b, y + 8)
-                        store(s10 + s11 + s12 + b, y + 16)
-                        store(s11 - s12 - s13 + b, y + 24)
-                        // Interleave the tiles' two columns into the output rows.
-                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
-                            row0[offset] = y[slot]
-                        }
-                        tx += 8
-                    }
-                }
-            }
+        for o in o0..<o1 {
+            ck_winograd_output_block(m + o * ld, plane, firstRow, rows, g.tilesW, bias?[o] ?? 0,
+                                     out + o * g.outH * g.outW, g.outH, g.outW)
         }
     }
 }
@@ -234,9 +151,10 @@ func winogradWeightGradient(_ x: UnsafePointer<Float>, _ gout: UnsafePointer<Flo
         let tiles = rows * g.tilesW
         winogradInputTransform(x, v, g, firstRow: firstRow, rows: rows)
         winogradOutputGradientTransform(gout, m, g, firstRow: firstRow, rows: rows)
-        for xi in 0..<16 {
-            sgemm(false, true, m: g.o, n: g.c, k: tiles, m + xi * g.o * ld, lda: ld, v + xi * g.c * ld, ldb: ld,
-                  beta: 1, du + xi * g.o * g.c, ldc: g.c)
+        Accounting.addFlops(16 * 2 * g.o * g.c * tiles)
+        independentProducts(16) { xi in
+            gemmUncounted(false, true, m: g.o, n: g.c, k: tiles, m + xi * g.o * ld, lda: ld, v + xi * g.c * ld, ldb: ld,
+                          beta: 1, du + xi * g.o * g.c, ldc: g.c)
         }
         firstRow += rows
     }
@@ -268,45 +186,15 @@ func winogradKernelGradient(_ du: UnsafePointer<Float>, _ gw: UnsafeMutablePoint
 }
 
 /// dM (16, o, ld) = A dY Aᵀ for the output gradient's tiles of tile rows [firstRow, firstRow + rows):
-/// the transpose of the output transform. Output channels in parallel, 8 tiles at a time.
+/// the transpose of the output transform. Output channels in parallel (CKernels'
+/// `ck_winograd_output_gradient_block`).
 private func winogradOutputGradientTransform(_ gout: UnsafePointer<Float>, _ dm: UnsafeMutablePointer<Float>,
                                              _ g: WinogradGeometry, firstRow: Int, rows: Int) {
-    let tilesW = g.tilesW, tiles = rows * tilesW, ld = g.blockStride, plane = g.o * ld
+    let tiles = rows * g.tilesW, ld = g.blockStride, plane = g.o * ld
     parallelChunks(g.o, grain: Swift.max(1, 8192 / Swift.max(tiles, 1))) { o0, o1 in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffer in
-            let y = buffer.baseAddress!       // dY's four positions for 8 tiles: y00, y01, y10, y11
-            for o in o0..<o1 {
-                for r in 0..<rows {
-                    let top = 2 * (firstRow + r)
-                    let row0 = gout + (o * g.outH + top) * g.outW
-                    let hasSecondRow = top + 1 < g.outH
-                    let base = dm + o * ld + r * tilesW
-                    var tx = 0
-                    while tx < tilesW {
-                        y.update(repeating: 0, count: 32)
-                        forEachTileOutput(firstTile: tx, g, tilesW: tilesW, hasSecondRow: hasSecondRow) { slot, offset in
-                            y[slot] = row0[offset]
-                        }
-                        let (y00, y01, y10, y11) = (load(y), load(y + 8), load(y + 16), load(y + 24))
-                        // A dY: rows (y0, y0 + y1, y0 - y1, -y1), for each of the two columns.
-                        let (a0, a1) = (y00, y01), (b0, b1) = (y00 + y10, y01 + y11)
-                        let (c0, c1) = (y00 - y10, y01 - y11), (d0, d1) = (-y10, -y11)
-                        // (A dY) Aᵀ: the same combination along each row i.
-                        @inline(__always) func row(_ i: Int, _ t0: Vector, _ t1: Vector) {
-                            let out = base + tx + 4 * i * plane
-                            store(t0, out)
-                            store(t0 + t1, out + plane)
-                            store(t0 - t1, out + 2 * plane)
-                            store(-t1, out + 3 * plane)
-                        }
-                        row(0, a0, a1)
-                        row(1, b0, b1)
-                        row(2, c0, c1)
-                        row(3, d0, d1)
-                        tx += 8
-                    }
-                }
-            }
+        for o in o0..<o1 {
+            ck_winograd_output_gradient_block(gout + o * g.outH * g.outW, g.outH, g.outW, firstRow, rows, g.tilesW,
+                                              dm + o * ld, plane)
         }
     }
 }

@@ -6,7 +6,7 @@ import CBLAS
 public enum Threading {
     nonisolated(unsafe) private static var _count = 1
     /// The count last handed to OpenBLAS (nil before the first call).
-    nonisolated(unsafe) private static var blasCount: Int?
+    nonisolated(unsafe) fileprivate static var blasCount: Int?
 
     /// Threads used by matrix products and by large elementwise loops (1 = fully deterministic single thread).
     public static var count: Int { _count }
@@ -19,6 +19,34 @@ public enum Threading {
         if blasCount == n { return }
         blasCount = n
         openblas_set_num_threads(Int32(n))
+    }
+}
+
+extension Threading {
+    /// Runs `body` with OpenBLAS on one thread (each product runs on its caller's thread), then hands
+    /// OpenBLAS the session's count again. For `independentProducts` only.
+    static func withSingleThreadedBLAS(_ body: () -> Void) {
+        guard let n = blasCount, n > 1 else { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(n)) }
+        body()
+    }
+}
+
+/// Runs `body(i)` for i in 0..<n, independent matrix products writing disjoint outputs (Winograd's 16
+/// per block), spread over the threads with each sgemm single-threaded: one hand-off for the group
+/// instead of one inside every product, each of which is too small for splitting it to pay (OpenBLAS's
+/// worker waits on the caller, and under load the caller spins in sched_yield waiting for the worker).
+/// OpenBLAS splits a product's rows and columns, never its inner dimension, so every element is summed
+/// in the same order either way and the results are the same bits. The caller counts the FLOPs (the
+/// counter is task-local, and the products run on other threads).
+func independentProducts(_ n: Int, _ body: (Int) -> Void) {
+    if Threading.count <= 1 || n < 2 {
+        for i in 0..<n { body(i) }
+        return
+    }
+    Threading.withSingleThreadedBLAS {
+        parallelChunks(n, grain: 1) { s, e in for i in s..<e { body(i) } }
     }
 }
 

@@ -32,6 +32,19 @@ public final class BatchNorm: Module {
     }
 }
 
+extension BatchNorm {
+    /// `dropout(activation(self(x)))`, then the padded frames of `paddingMask` (B, T) zeroed as
+    /// `zeroingPadding(mask:timeAxis: 2)`, as one op for x (B, C, T, ...): see
+    /// `Tensor.batchNormActivationDropout`. Same values, gradients, running statistics and dropout draws as
+    /// the composed layers.
+    public func activationDropout(_ x: Tensor, activation: NormActivation, dropout: Dropout, paddingMask: Tensor? = nil) -> Tensor {
+        x.batchNormActivationDropout(weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                     training: isTraining, momentum: momentum, eps: eps, activation: activation,
+                                     dropout: dropout.p, dropoutTraining: dropout.isTraining, rng: dropout.rng,
+                                     paddingMask: paddingMask)
+    }
+}
+
 /// `nn.LayerNorm` over the last axis, with or without the affine parameters.
 public final class LayerNorm: Module {
     public let weight: Tensor?, bias: Tensor?

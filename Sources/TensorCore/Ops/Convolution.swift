@@ -29,14 +29,14 @@ extension Tensor {
             if g.isColumnKernel {
                 columnConvBackward(x, weight, gout, gx, gw, g)
             } else if let winograd {
-                if let gw { winogradConvWeightGradient(x, gout, gw, g, winograd) }
+                if let gw { winogradConvWeightGradient(x, gout, gw, g, winograd.forWeightGradient) }
                 if let gx { winogradConvInputGradient(weight, gout, gx, g) }
             } else {
                 im2colConvBackward(x, weight, gout, gx, gw, g)
             }
             var grads: [Tensor?] = [gx, gw]
             if let bias {
-                grads.append(bias.needsGrad ? gout.permuted([1, 0, 2, 3]).reshaped([g.o, -1]).sum(axis: 1) : nil)
+                grads.append(bias.needsGrad ? convBiasGradient(gout, g) : nil)
             }
             return grads
         }
@@ -50,6 +50,14 @@ extension Tensor {
                                              stride: (stride, 1), padding: (padding, 0), dilation: (dilation, 1))
         return y.reshaped(Array(y.shape.dropLast()))
     }
+}
+
+/// Σ gout over images and positions, per output channel: the same float sums as
+/// `gout.permuted([1, 0, 2, 3]).reshaped([o, -1]).sum(axis: 1)`, without the transposed copy.
+private func convBiasGradient(_ gout: Tensor, _ g: ConvGeometry) -> Tensor {
+    let out = Tensor.empty([g.o])
+    channelSumKernel(gout.storage.pointer, out.storage.pointer, outer: g.n, channels: g.o, inner: g.outH * g.outW)
+    return out
 }
 
 private func fillBias(_ out: Tensor, _ bias: Tensor?, _ g: ConvGeometry) {

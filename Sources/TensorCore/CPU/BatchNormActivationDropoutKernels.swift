@@ -1,0 +1,72 @@
+/// Kernels of `batchNormActivationDropout`: x (outer, channels, inner) with inner = frames x rest, frame f
+/// of image o being the `rest` contiguous elements from f rest, padded when `keepFrame[o frames + f]` is 0.
+
+struct ActivationDropoutGeometry {
+    let layout: ChannelLayout
+    /// Frames per image along the masked axis (1 when there is no mask).
+    let frames: Int
+    /// 1 / (1 - p) with dropout active (`keep` given).
+    let dropoutScale: Float
+    var rest: Int { layout.inner / Swift.max(frames, 1) }
+}
+
+/// out = pad(dropout(F(x a + b))) with a, b the channel's batch-norm affine: the same float operations, in
+/// the same order, as `batchNorm`, the activation's `unary`, `dropout` and `zeroingPadding` one after the
+/// other (a = rstd gamma, b = beta - mean a; the kept value times keep scale; padded frames +0).
+func activationDropoutKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
+                                               _ keep: UnsafePointer<UInt8>?, keepFrame: UnsafePointer<Float>?,
+                                               _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
+    let l = g.layout, rest = g.rest, scale = g.dropoutScale
+    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
+        for oc in s..<e {
+            let o = oc / l.channels, c = oc % l.channels
+            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            for f in 0..<g.frames {
+                let start = oc * l.inner + f * rest
+                let src = x + start, dst = out + start
+                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
+                    dst.update(repeating: 0, count: rest)
+                } else if let keep {
+                    let k = keep + start
+                    for i in 0..<rest { dst[i] = F.apply(src[i] * a + b) * (Float(k[i]) * scale) }
+                } else {
+                    for i in 0..<rest { dst[i] = F.apply(src[i] * a + b) }
+                }
+            }
+        }
+    }
+}
+
+/// gy = the gradient reaching the batch-norm output of `activationDropoutKernel`, from the output gradient
+/// g: zero on padded frames, else g (keep scale) F'(y) with y = x a + b recomputed: the same float
+/// operations as the backward passes of `zeroingPadding`, `dropout` and the activation one after the other.
+func activationDropoutUpstreamKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>,
+                                                       _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
+                                                       keepFrame: UnsafePointer<Float>?, _ gy: UnsafeMutablePointer<Float>,
+                                                       _ g: ActivationDropoutGeometry) {
+    let l = g.layout, rest = g.rest, scale = g.dropoutScale
+    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
+        for oc in s..<e {
+            let o = oc / l.channels, c = oc % l.channels
+            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            for f in 0..<g.frames {
+                let start = oc * l.inner + f * rest
+                let src = x + start, up = gOut + start, dst = gy + start
+                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
+                    dst.update(repeating: 0, count: rest)
+                } else if let keep {
+                    let k = keep + start
+                    for i in 0..<rest {
+                        let pre = src[i] * a + b
+                        dst[i] = up[i] * (Float(k[i]) * scale) * F.derivative(x: pre, y: F.apply(pre))
+                    }
+                } else {
+                    for i in 0..<rest {
+                        let pre = src[i] * a + b
+                        dst[i] = up[i] * F.derivative(x: pre, y: F.apply(pre))
+                    }
+                }
+            }
+        }
+    }
+}
