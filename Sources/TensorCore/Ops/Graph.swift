@@ -29,12 +29,14 @@ extension Tensor {
         let x = self
         return out.recorded(from: [x] + (bias.map { [$0] } ?? [])) { g in
             // The transpose of the band: gx[b, s] = sum over o of coefficients[b, s - o, o] * g[b, s - o].
-            let gx = Tensor(zeros: [b, t, c])
+            // Each row cleared as it is summed (in cache), not in a separate pass over the whole tensor.
+            let gx = Tensor.empty([b, t, c])
             let pk = coefficients.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer
             parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
                 for row in s..<e {
                     let bi = row / t, si = row % t
                     let dst = pgx + row * c
+                    dst.update(repeating: 0, count: c)
                     for o in -radius...radius where si - o >= 0 && si - o < t {
                         let src = (bi * t + si - o)
                         let k = pk[src * width + o + radius]
