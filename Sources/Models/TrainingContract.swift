@@ -44,7 +44,7 @@ public enum BatchLayout: String, Sendable, Codable {
     case padded
     /// (1, N, F): the videos' frames end to end, no padding (mask all ones); `ModelBatch.lengths` says
     /// where each video ends. For models whose every step is per frame or told the videos' bounds
-    /// (VideoSAGE `report`), so no FLOP or pass is spent on padding.
+    /// (VideoSAGE and EDSNet `report`), so no FLOP or pass is spent on padding.
     case packed
 }
 
@@ -83,6 +83,9 @@ public struct ModelBatch {
     public let keys: [String]
     public let lengths: [Int]
     public let layout: BatchLayout
+    /// The videos as sequences: lengths, packed offsets and the padded length (the batch's T, or the
+    /// longest video when packed), which dropout on packed rows uses to draw the padded batch's masks.
+    public let sequences: PackedSequences
     /// (B, T, F) padded; (1, N, F) packed.
     public let features: Tensor
     /// (B, T): 1 for real frames, 0 for padding (all ones when packed).
@@ -110,6 +113,7 @@ public struct ModelBatch {
         self.keys = keys
         self.lengths = lengths
         self.layout = layout
+        sequences = PackedSequences(lengths: lengths, paddedLength: layout == .padded ? features.shape[1] : lengths.max() ?? 0)
         self.features = features
         self.mask = mask
         self.gtscore = gtscore
@@ -152,7 +156,7 @@ public struct ModelBatch {
     }
 
     public var count: Int { keys.count }
-    public var realFrames: Int { lengths.reduce(0, +) }
+    public var realFrames: Int { sequences.rows }
 
     /// Where video `b`'s frames lie in the batch's flattened (B x T) rows: its scores in `frameScores`'s
     /// output, its values in mask and gtscore.
@@ -162,15 +166,8 @@ public struct ModelBatch {
             let start = b * features.shape[1]
             return start..<(start + lengths[b])
         case .packed:
-            let offsets = sequences.offsets
-            return offsets[b]..<offsets[b + 1]
+            return sequences.offsets[b]..<sequences.offsets[b + 1]
         }
-    }
-
-    /// The videos as sequences: lengths, packed offsets and the padded length (the batch's T, or the
-    /// longest video when packed), which dropout on packed rows uses to draw the padded batch's masks.
-    public var sequences: PackedSequences {
-        PackedSequences(lengths: lengths, paddedLength: layout == .padded ? features.shape[1] : lengths.max() ?? 0)
     }
 }
 

@@ -59,10 +59,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// padded batch. Written in one pass into a pooled buffer (only the padding is cleared), so a batch
     /// costs one copy of its frames and no fresh pages.
     public static func padded(_ sequences: [[Float]], width: Int) -> Tensor {
-        checkArgument(!sequences.isEmpty && width > 0, "Tensor.padded: \(sequences.count) sequences of width \(width)")
-        for (i, s) in sequences.enumerated() {
-            checkArgument(s.count % width == 0, "Tensor.padded: sequence \(i) holds \(s.count) values, not rows of \(width)")
-        }
+        checkRows(sequences, width: width, op: "Tensor.padded")
         let longest = sequences.map { $0.count / width }.max()!
         let t = Tensor.empty([sequences.count, longest, width])
         let rowValues = longest * width, base = t.storage.pointer
@@ -80,10 +77,7 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
     /// Sequences of rows end to end as (1, total rows, width): the packed batch, one copy into a pooled
     /// buffer.
     public static func packed(_ sequences: [[Float]], width: Int) -> Tensor {
-        checkArgument(!sequences.isEmpty && width > 0, "Tensor.packed: \(sequences.count) sequences of width \(width)")
-        for (i, s) in sequences.enumerated() {
-            checkArgument(s.count % width == 0, "Tensor.packed: sequence \(i) holds \(s.count) values, not rows of \(width)")
-        }
+        checkRows(sequences, width: width, op: "Tensor.packed")
         var offsets = [0]
         for s in sequences { offsets.append(offsets[offsets.count - 1] + s.count) }
         let t = Tensor.empty([1, offsets[sequences.count] / width, width])
@@ -95,6 +89,14 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
             }
         }
         return t
+    }
+
+    /// At least one sequence, each whole rows of `width` values.
+    private static func checkRows(_ sequences: [[Float]], width: Int, op: String) {
+        checkArgument(!sequences.isEmpty && width > 0, "\(op): \(sequences.count) sequences of width \(width)")
+        for (i, s) in sequences.enumerated() {
+            checkArgument(s.count % width == 0, "\(op): sequence \(i) holds \(s.count) values, not rows of \(width)")
+        }
     }
 
     public convenience init(scalar: Float) {
