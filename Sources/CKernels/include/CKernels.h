@@ -121,4 +121,19 @@ void ck_winograd_output_block_level(int level, const float *m, long plane, long 
 void ck_winograd_output_gradient_block_level(int level, const float *gout, long out_h, long out_w, long first_row,
                                              long rows, long tiles_w, float *dm, long plane);
 
+/// Softmax over rows [first_row, last_row) of `length` elements of x (row r at x + r * length), into y.
+/// `key_mask` (nullable) holds one row of `length` flags (0 = excluded) per `rows_per_mask` consecutive
+/// rows; excluded positions get 0 and a row with every position excluded gets zeros. exp is the degree-7
+/// fast_exp of the GELU kernels (relative error below 2e-7); each row is summed in sixteen lanes, so a
+/// row's result does not depend on how rows are split across threads.
+void ck_softmax_rows(const float *x, float *y, long first_row, long last_row, long length, const float *key_mask,
+                     long rows_per_mask);
+void ck_softmax_rows_level(int level, const float *x, float *y, long first_row, long last_row, long length,
+                           const float *key_mask, long rows_per_mask);
+
+/// The softmax gradient for rows [first_row, last_row): gx = y * (g - sum(g * y)) per row.
+void ck_softmax_backward_rows(const float *y, const float *g, float *gx, long first_row, long last_row, long length);
+void ck_softmax_backward_rows_level(int level, const float *y, const float *g, float *gx, long first_row, long last_row,
+                                    long length);
+
 #endif
