@@ -1,15 +1,21 @@
 import Dispatch
 import CBLAS
+import Synchronization
 
 /// Thread control for the whole core. OpenBLAS threads run matrix products and our own loops run the rest,
-/// never both at once: each op is either one sgemm call or one parallel loop, and ops run one after another.
+/// never both at once: each op is either one sgemm call or one parallel loop, and ops run one after another,
+/// except inside `concurrentItems`, where each thread runs its own items' ops single-threaded.
 public enum Threading {
     nonisolated(unsafe) private static var _count = 1
     /// The count last handed to OpenBLAS (nil before the first call).
     nonisolated(unsafe) fileprivate static var blasCount: Int?
 
-    /// Threads used by matrix products and by large elementwise loops (1 = fully deterministic single thread).
-    public static var count: Int { _count }
+    /// Threads used by matrix products and by large elementwise loops (1 = fully deterministic single thread);
+    /// 1 inside an item of `concurrentItems`.
+    public static var count: Int { itemThreads ?? _count }
+
+    /// The thread count inside a `concurrentItems` item (bound on the worker thread that runs it).
+    @TaskLocal fileprivate static var itemThreads: Int?
 
     /// A session sets the count once and each run sets it again: a repeated value is not handed to OpenBLAS
     /// again.
@@ -30,6 +36,53 @@ extension Threading {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(n)) }
         body()
+    }
+}
+
+extension Threading {
+    /// Runs `body(i)` for every i in 0..<n, up to `count` items at once, each item on one thread with every
+    /// op inside it single-threaded (OpenBLAS's products and the core's loops): for many small independent
+    /// computations (a split's videos scored one at a time), whose ops are too small for splitting one
+    /// across threads to pay. A free thread takes the next index, so put the largest items first. An
+    /// item's result is the same bits whichever thread runs it and whatever the count, as long as its ops
+    /// give the same bits on one thread as on several (the core's do: loops split rows, OpenBLAS splits a
+    /// product's rows and columns, never its inner dimension). The caller's grad mode holds inside the
+    /// items; `Accounting.countingFlops` scopes do not see their FLOPs (other threads). Items must write
+    /// disjoint outputs and must not change shared state (a model in eval mode reads its parameters only).
+    public static func concurrentItems(_ n: Int, _ body: (Int) -> Void) {
+        let threads = Swift.min(count, n)
+        if threads <= 1 {
+            for i in 0..<n { body(i) }
+            return
+        }
+        let gradEnabled = GradMode.isEnabled
+        let next = ItemCounter()
+        withSingleThreadedBLAS {
+            withoutActuallyEscaping(body) { body in
+                // Each index is taken once (the counter), which is what makes sharing the closure safe.
+                let shared = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                    $itemThreads.withValue(1) {
+                        GradMode.$enabled.withValue(gradEnabled) {
+                            while let i = next.take(below: n) { shared.value(i) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hands out 0, 1, 2, ... to whichever thread asks next.
+private final class ItemCounter: Sendable {
+    private let next = Mutex(0)
+
+    func take(below n: Int) -> Int? {
+        next.withLock { value in
+            guard value < n else { return nil }
+            defer { value += 1 }
+            return value
+        }
     }
 }
 

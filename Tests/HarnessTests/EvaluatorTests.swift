@@ -1,0 +1,49 @@
+import Foundation
+import Models
+import TensorCore
+import Testing
+import VideoData
+@testable import Harness
+
+/// The evaluator scores a split's videos several at a time (`Threading.concurrentItems`), each on one
+/// thread. Every registered model, both variants, must score the same concurrently as one video after
+/// another on one thread (a model that kept state across a forward pass would not), and batched scoring
+/// must agree with one video at a time. Rounding may differ when a test running beside this one changes
+/// OpenBLAS's (process-wide) thread count, so the comparison allows 1e-5; a bench run changes nothing
+/// while it evaluates, and its predictions are the same bits at any `--threads`.
+struct EvaluatorTests {
+    static func data() throws -> PreparedData {
+        var config = TestData.smallConfig
+        config.valCount = 9
+        config.featureWidth = 32
+        return try PreparedData.open(try TestData.synthetic("evaluator", config: config), expectedFeatureWidth: nil)
+    }
+
+    static let models: [(String, ModelVariant)] = ModelRegistry.standard.names.flatMap { [($0, .report), ($0, .paper)] }
+
+    static func largestDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
+        guard a.map(\.count) == b.map(\.count) else { return .infinity }
+        return zip(a, b).map { zip($0, $1).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
+    @Test(arguments: models) func concurrentScoringGivesEachVideosOwnScores(_ name: String, _ variant: ModelVariant) throws {
+        let data = try Self.data()
+        let model = try ModelRegistry.standard.make(ModelSpec(name: name, variant: variant, size: .small, inputDim: 32, dropout: 0.1, seed: 4))
+        let keys = data.dataset.split.val
+        let previous = Threading.count
+        defer { Threading.setCount(previous) }
+        Threading.setCount(1)
+        let one = try Evaluator(dataset: data.dataset).predict(model, keys: keys)
+        Threading.setCount(2)
+        let two = try Evaluator(dataset: data.dataset).predict(model, keys: keys)
+        let difference = Self.largestDifference(one.predictions, two.predictions)
+        #expect(difference <= 1e-5, "\(name) \(variant): concurrent scores differ from one thread's by \(difference)")
+        #expect(one.videos.map(\.key) == keys && two.videos.map(\.key) == keys)
+        #expect(zip(one.predictions, one.videos).allSatisfy { $0.count == $1.length })
+        #expect(one.frames == one.videos.reduce(0) { $0 + $1.length })
+        // Batches of three (length-sorted, padded or packed as the model asks) score each video as alone.
+        let batched = try Evaluator(dataset: data.dataset, batchSize: 3).predict(model, keys: keys)
+        let batchDifference = Self.largestDifference(one.predictions, batched.predictions)
+        #expect(batchDifference <= 1e-5, "\(name) \(variant): batched scores differ by \(batchDifference)")
+    }
+}
