@@ -29,7 +29,7 @@ public enum ModelRun {
         for line in schedule.lines { progress.log("  " + line) }
         for o in plan.overrides { progress.log("  OVERRIDE \(o.name): \(o.published) -> \(o.used)") }
 
-        let files = try RunFiles(folder: folder, startedAt: startedAt, record: RunRecord(
+        let files = try RunFiles(folder: folder, startedAt: startedAt, stop: stop, record: RunRecord(
             status: .running, stoppedAt: nil, message: nil, warnings: data.warnings, runId: runId, started: ISO8601DateFormatter().string(from: startedAt),
             finished: nil, wallSeconds: nil,
             model: ModelInfo(name: plan.model, variant: plan.variant.rawValue, size: plan.size.rawValue,
@@ -147,7 +147,8 @@ extension ModelRun {
 /// A full disk must not leave run.json saying `running`: when the run starts, a hidden reserve file of
 /// `reserveBytes` is written (really allocated, not sparse) beside run.json; the final record is written
 /// after removing it if the first attempt fails, so the space the final record needs is there. The
-/// reserve is removed however the run ends (only SIGKILL can leave it behind).
+/// reserve is removed however the run ends (only SIGKILL can leave it behind). Nor must a kill after a
+/// stop signal (`StopSignalRecord`): run.json then says `interrupted`.
 final class RunFiles {
     static let reserveFileName = ".run.json.reserve"
     /// Well above a final record with hundreds of epochs (about 400 bytes each in run.json and curves.csv).
@@ -157,19 +158,27 @@ final class RunFiles {
     let startedAt: Date
     var record: RunRecord
     private var reserve: URL?
+    private let runFile: StopSignalRecord
 
-    init(folder: URL, startedAt: Date, record: RunRecord) throws {
+    init(folder: URL, startedAt: Date, stop: StopRequest, record: RunRecord) throws {
         self.folder = folder
         self.startedAt = startedAt
         self.record = record
         let reserve = folder.appendingPathComponent(Self.reserveFileName)
         try AtomicFile.write(Data(count: Self.reserveBytes), to: reserve)
         self.reserve = reserve
+        runFile = StopSignalRecord(runFile: folder.appendingPathComponent(ModelRun.runFileName), stop: stop)
     }
 
     func save() throws {
-        try AtomicFile.write(try record.encoded(), to: folder.appendingPathComponent(ModelRun.runFileName))
-        try AtomicFile.write(Data(CurvesFile.text(record.epochs).utf8), to: folder.appendingPathComponent(ModelRun.curvesFileName))
+        var interrupted = record
+        interrupted.status = .interrupted
+        let kept = record.chosenEpoch.map { "the checkpoint of epoch \($0 + 1) is kept" } ?? "no checkpoint was written"
+        interrupted.message = "a stop signal (SIGTERM or SIGINT) arrived after \(record.epochs.count) finished epochs and the process "
+            + "ended before it could stop at a step boundary (killed; under mpirun, after another rank failed or was killed); "
+            + "the finished epochs are recorded and \(kept); the test split was not evaluated"
+        try runFile.save(record: try record.encoded(), interrupted: try interrupted.encoded())
+        try writeCurves()
     }
 
     func finish(_ status: RunStatus, _ message: String?) throws {
@@ -178,13 +187,21 @@ final class RunFiles {
         record.finished = ISO8601DateFormatter().string(from: Date())
         record.wallSeconds = Date().timeIntervalSince(startedAt)
         defer { releaseReserve() }
+        func write() throws {
+            try runFile.finish(record: try record.encoded())
+            try writeCurves()
+        }
         do {
-            try save()
+            try write()
         } catch {
             guard reserve != nil else { throw error }
             releaseReserve()
-            try save()
+            try write()
         }
+    }
+
+    private func writeCurves() throws {
+        try AtomicFile.write(Data(CurvesFile.text(record.epochs).utf8), to: folder.appendingPathComponent(ModelRun.curvesFileName))
     }
 
     private func releaseReserve() {
@@ -192,5 +209,8 @@ final class RunFiles {
         reserve = nil
     }
 
-    deinit { releaseReserve() }
+    deinit {
+        runFile.stopWatching()
+        releaseReserve()
+    }
 }

@@ -82,6 +82,41 @@ struct DistributedTests {
     }
 }
 
+extension DistributedTests {
+    /// SIGKILL to rank 1 (a node lost, the OOM killer): mpirun ends rank 0 with SIGTERM and SIGKILL while
+    /// it waits in the step's all-reduce, so it never reaches a step boundary; its run.json must still
+    /// say the run was interrupted, not `running`.
+    @Test func aKilledRankLeavesRankZerosRecordInterrupted() throws {
+        let data = try MPITest.data("mpi-kill")
+        let results = try TestData.temporaryDirectory("mpi-kill-results")
+        let process = Process()
+        process.executableURL = MPITest.mpirun
+        process.arguments = MPITest.launch(2) + [ThresholdCheckTests.benchExecutable.path, "model", "videosage", "--epochs", "500",
+                            "--patience", "500", "--batch-size", "4", "--out", results.path, "--distributed", "mpi"] + data
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        var runFile: URL?
+        while Date() < deadline, runFile == nil {
+            usleep(50_000)
+            for folder in (try? FileManager.default.contentsOfDirectory(at: results, includingPropertiesForKeys: nil)) ?? [] {
+                let file = folder.appendingPathComponent(ModelRun.runFileName)
+                if let record = try? RunRecord.read(file), record.epochs.count >= 1 { runFile = file }
+            }
+        }
+        let rank1 = MPITest.rankProcess(1, under: process.processIdentifier)
+        if let rank1 { kill(rank1, SIGKILL) } else { process.terminate() }
+        process.waitUntilExit()
+        let file = try #require(runFile, "the run never recorded an epoch")
+        #expect(rank1 != nil, "rank 1's process was not found")
+        let record = try RunRecord.read(file)
+        #expect(record.status == .interrupted, "\(record.status): \(record.message ?? "")")
+        #expect(record.message?.contains("stop signal") == true && record.epochs.count >= 1)
+        #expect(process.terminationStatus != 0)
+    }
+}
+
 /// Outside mpirun the flag is refused before anything is written, naming the problem and the fix.
 @Suite struct DistributedRefusalTests {
     @Test func distributedOutsideMpirunIsAClearError() throws {
