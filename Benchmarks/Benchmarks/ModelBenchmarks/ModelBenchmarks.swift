@@ -70,9 +70,10 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // One evaluation pass at small width as the harness's Evaluator scores a split: eval mode, no
-    // gradients, one video at a time, here 16 videos of 60 to 285 frames (the synthetic set's val split
-    // spans about that range).
-    let evalLengths = (0..<16).map { 60 + 15 * $0 }
+    // gradients, one video per batch, longest first, two videos at once each on one thread
+    // (`Threading.concurrentItems`), here 16 videos of 285 down to 60 frames (the synthetic set's val
+    // split spans about that range).
+    let evalLengths = (0..<16).map { 285 - 15 * $0 }
     for name in ["logonet", "csta", "edsnet", "videosage"] {
         let model: any SummaryModel
         let batches: [ModelBatch]
@@ -88,7 +89,9 @@ let benchmarks: @Sendable () -> Void = {
                   configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1,
                                        maxDuration: .seconds(30), maxIterations: 20)) { benchmark in
             for _ in benchmark.scaledIterations {
-                for batch in batches { blackHole(GradMode.withNoGrad { model.frameScores(batch) }) }
+                GradMode.withNoGrad {
+                    Threading.concurrentItems(batches.count) { i in blackHole(model.frameScores(batches[i])) }
+                }
             }
         }
     }
