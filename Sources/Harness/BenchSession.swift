@@ -166,6 +166,14 @@ public enum BenchSession {
                 result.failures.append((label, "\(error)"))
                 if let record = try? RunRecord.read(modelFolder.appendingPathComponent(ModelRun.runFileName)) {
                     result.records.append(record)
+                } else {
+                    // Failed before its first file (the model could not be built): no empty folder stays
+                    // behind to look like a run (`<model>/seed-<s>/` and `<model>/` inside the session's
+                    // folder). rmdir removes only empty folders.
+                    var empty = modelFolder.standardizedFileURL
+                    while empty.path.hasPrefix(folder.standardizedFileURL.path + "/"), rmdir(empty.path) == 0 {
+                        empty = empty.deletingLastPathComponent()
+                    }
                 }
             }
             withExtendedLifetime(lock) {}

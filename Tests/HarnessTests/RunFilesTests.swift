@@ -28,6 +28,27 @@ import FoundationXML
         return parser.parse()
     }
 
+    /// A model that cannot be built (here: its contract differs from its registry entry's) fails its run
+    /// before any file of it is written, and leaves no empty run folder; the other models still run.
+    @Test func aModelThatCannotBeBuiltLeavesNoFolder() throws {
+        let data = try TestData.synthetic("unbuildable")
+        let results = try TestData.temporaryDirectory("unbuildable-results")
+        var options = Self.options(data, results: results, models: ["tiny", "broken"])
+        options.overrides = ScheduleOverrides(epochs: 1)
+        let quick = TestData.schedule(epochs: 1)
+        let broken = VariantEntry(.report, contract: .paddedMSE, deviations: ["a test model"], schedule: { _ in quick },
+                                  make: { spec in TinyModel(spec: spec, l1: true) })
+        var entries = TestData.registry(epochs: 1).entries.filter { $0.name == "tiny" }
+        entries.append(ModelEntry(name: "broken", summary: "contract differs from its entry's", variants: [broken]))
+        options.registry = try ModelRegistry(entries)
+        let result = try BenchSession.run(options, stop: StopRequest(), progress: ProgressReporter(quiet: true))
+        #expect(result.failures.map(\.0) == ["broken"])
+        #expect(result.failures.first?.1.contains("training contract differs") == true, "\(result.failures)")
+        #expect(result.records.map(\.model.name) == ["tiny"])
+        #expect(!FileManager.default.fileExists(atPath: result.folder.appendingPathComponent("broken").path))
+        #expect(FileManager.default.fileExists(atPath: result.folder.appendingPathComponent("tiny/seed-0/run.json").path))
+    }
+
     @Test func sessionWritesEveryRunFile() throws {
         let data = try TestData.synthetic("files")
         let results = try TestData.temporaryDirectory("files-results")
