@@ -161,3 +161,71 @@ void ck_gelu_dropout_forward(const float *x, const uint8_t *keep, float scale, f
 void ck_gelu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count) {
     ck_gelu_dropout_backward_level(detected_level, x, keep, scale, g, gx, count);
 }
+
+// Batch norm's affine, then GELU, then (keep given) inverted dropout: y = gelu(x a + b) (keep scale), and
+// the gradient reaching the affine's output, gy = (g (keep scale)) gelu'(x a + b). The affine rounds
+// twice (x a, then + b, in separate statements so the compiler never fuses them), as TensorCore's
+// batchNorm does, and the rest is ck_gelu_* / ck_gelu_dropout_*: the same bits as the composed ops.
+#define AFFINE_GELU_FORWARD_LOOP                                                                    \
+    for (long i = 0; i < count; i++) {                                                              \
+        float scaled = x[i] * a;                                                                    \
+        float pre = scaled + b;                                                                     \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(pre, &cdf, &pdf);                                                            \
+        y[i] = keep ? (pre * cdf) * ((float)keep[i] * scale) : pre * cdf;                           \
+    }
+
+#define AFFINE_GELU_BACKWARD_LOOP                                                                   \
+    for (long i = 0; i < count; i++) {                                                              \
+        float scaled = x[i] * a;                                                                    \
+        float pre = scaled + b;                                                                     \
+        float cdf, pdf;                                                                             \
+        normal_cdf_pdf(pre, &cdf, &pdf);                                                            \
+        float up = keep ? g[i] * ((float)keep[i] * scale) : g[i];                                   \
+        gy[i] = up * (cdf + pre * pdf);                                                             \
+    }
+
+#define AFFINE_GELU_KERNELS(suffix, attribute)                                                      \
+    attribute static void affine_gelu_forward_##suffix(const float *restrict x, float a, float b,   \
+        const uint8_t *restrict keep, float scale, float *restrict y, long count) {                 \
+        if (keep) { AFFINE_GELU_FORWARD_LOOP } else { const uint8_t *restrict keep = NULL; AFFINE_GELU_FORWARD_LOOP } \
+    }                                                                                               \
+    attribute static void affine_gelu_backward_##suffix(const float *restrict x, float a, float b,  \
+        const uint8_t *restrict keep, float scale, const float *restrict g, float *restrict gy, long count) { \
+        if (keep) { AFFINE_GELU_BACKWARD_LOOP } else { const uint8_t *restrict keep = NULL; AFFINE_GELU_BACKWARD_LOOP } \
+    }
+
+#if defined(__x86_64__)
+AFFINE_GELU_KERNELS(avx512, __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,fma"))))
+AFFINE_GELU_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+#endif
+AFFINE_GELU_KERNELS(baseline, )
+
+void ck_affine_gelu_forward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale, float *y,
+                                  long count) {
+#if defined(__x86_64__)
+    if (level >= 2) { affine_gelu_forward_avx512(x, a, b, keep, scale, y, count); return; }
+    if (level == 1) { affine_gelu_forward_avx2(x, a, b, keep, scale, y, count); return; }
+#endif
+    (void)level;
+    affine_gelu_forward_baseline(x, a, b, keep, scale, y, count);
+}
+
+void ck_affine_gelu_backward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale,
+                                   const float *g, float *gy, long count) {
+#if defined(__x86_64__)
+    if (level >= 2) { affine_gelu_backward_avx512(x, a, b, keep, scale, g, gy, count); return; }
+    if (level == 1) { affine_gelu_backward_avx2(x, a, b, keep, scale, g, gy, count); return; }
+#endif
+    (void)level;
+    affine_gelu_backward_baseline(x, a, b, keep, scale, g, gy, count);
+}
+
+void ck_affine_gelu_forward(const float *x, float a, float b, const uint8_t *keep, float scale, float *y, long count) {
+    ck_affine_gelu_forward_level(detected_level, x, a, b, keep, scale, y, count);
+}
+
+void ck_affine_gelu_backward(const float *x, float a, float b, const uint8_t *keep, float scale, const float *g, float *gy,
+                             long count) {
+    ck_affine_gelu_backward_level(detected_level, x, a, b, keep, scale, g, gy, count);
+}

@@ -31,6 +31,18 @@ void ck_gelu_dropout_forward_level(int level, const float *x, const uint8_t *kee
 void ck_gelu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
                                     float *gx, long count);
 
+/// Batch norm's affine, GELU and (keep non-null) inverted dropout in one pass: y = gelu(x a + b) (keep scale),
+/// with x a and + b rounded separately as TensorCore's batchNorm does; and the gradient reaching the affine's
+/// output, gy = (g (keep scale)) gelu'(x a + b). The same bits as batchNorm's affine, ck_gelu_forward /
+/// ck_gelu_backward and the dropout multiply one after the other.
+void ck_affine_gelu_forward(const float *x, float a, float b, const uint8_t *keep, float scale, float *y, long count);
+void ck_affine_gelu_backward(const float *x, float a, float b, const uint8_t *keep, float scale, const float *g, float *gy,
+                             long count);
+void ck_affine_gelu_forward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale, float *y,
+                                  long count);
+void ck_affine_gelu_backward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale,
+                                   const float *g, float *gy, long count);
+
 /// A convolution weight (O, C, K) regrouped by tap: out[o][i][c] = w[o][c][i]; and back,
 /// out[o][c][i] = t[o][i][c]. `o` rows of C x K elements each.
 void ck_taps_to_rows(const float *w, float *out, long o, long c, long k);

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Kernels of `batchNormActivationDropout`: x (outer, channels, inner) with inner = frames x rest, frame f
 /// of image o being the `rest` contiguous elements from f rest, padded when `keepFrame[o frames + f]` is 0.
 
@@ -65,6 +67,54 @@ func activationDropoutUpstreamKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePoi
                         let pre = src[i] * a + b
                         dst[i] = up[i] * F.derivative(x: pre, y: F.apply(pre))
                     }
+                }
+            }
+        }
+    }
+}
+
+/// `activationDropoutKernel` for GELU, each frame's run of elements in `ck_affine_gelu_forward` (wide
+/// vectors; Swift's generic loop runs GELU at the baseline SSE width): the same bits as `batchNorm`,
+/// `Tensor.gelu` (the same C formula), `dropout` and `zeroingPadding` one after the other.
+func geluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
+                       keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
+    let l = g.layout, rest = g.rest, scale = g.dropoutScale
+    let shared = UncheckedSendable((x, keep, keepFrame, out))
+    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
+        let (x, keep, keepFrame, out) = shared.value
+        for oc in s..<e {
+            let o = oc / l.channels, c = oc % l.channels
+            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            for f in 0..<g.frames {
+                let start = oc * l.inner + f * rest
+                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
+                    (out + start).update(repeating: 0, count: rest)
+                } else {
+                    ck_affine_gelu_forward(x + start, a, b, keep.map { $0 + start }, scale, out + start, rest)
+                }
+            }
+        }
+    }
+}
+
+/// `activationDropoutUpstreamKernel` for GELU in `ck_affine_gelu_backward`: the same bits as the backward
+/// passes of `zeroingPadding`, `dropout` and `Tensor.gelu` one after the other.
+func geluDropoutUpstreamKernel(_ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>, _ stats: BatchNormStatistics,
+                               _ keep: UnsafePointer<UInt8>?, keepFrame: UnsafePointer<Float>?, _ gy: UnsafeMutablePointer<Float>,
+                               _ g: ActivationDropoutGeometry) {
+    let l = g.layout, rest = g.rest, scale = g.dropoutScale
+    let shared = UncheckedSendable((x, gOut, keep, keepFrame, gy))
+    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
+        let (x, gOut, keep, keepFrame, gy) = shared.value
+        for oc in s..<e {
+            let o = oc / l.channels, c = oc % l.channels
+            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            for f in 0..<g.frames {
+                let start = oc * l.inner + f * rest
+                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
+                    (gy + start).update(repeating: 0, count: rest)
+                } else {
+                    ck_affine_gelu_backward(x + start, a, b, keep.map { $0 + start }, scale, gOut + start, gy + start, rest)
                 }
             }
         }

@@ -40,7 +40,7 @@ extension Tensor {
         switch activation {
         case .identity: activationDropoutKernel(IdentityFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
         case .relu: activationDropoutKernel(ReluFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
-        case .gelu: activationDropoutKernel(GeluFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
+        case .gelu: geluDropoutKernel(x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
         }
         return out.recorded(from: [x, weight, bias]) { g in
             // `keep` and `mask` are captured here, so they live exactly as long as the graph needs them.
@@ -54,8 +54,8 @@ extension Tensor {
                 activationDropoutUpstreamKernel(ReluFunction.self, x.storage.pointer, g.storage.pointer, stats, flags,
                                                 keepFrame: keepFrame, gy.storage.pointer, geometry)
             case .gelu:
-                activationDropoutUpstreamKernel(GeluFunction.self, x.storage.pointer, g.storage.pointer, stats, flags,
-                                                keepFrame: keepFrame, gy.storage.pointer, geometry)
+                geluDropoutUpstreamKernel(x.storage.pointer, g.storage.pointer, stats, flags, keepFrame: keepFrame,
+                                          gy.storage.pointer, geometry)
             }
             withExtendedLifetime((keep, mask)) {}
             let gx = x.needsGrad ? Tensor.empty(x.shape) : nil
