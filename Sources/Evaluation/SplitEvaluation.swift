@@ -88,18 +88,24 @@ public struct SplitEvaluation: Codable, Sendable, Equatable {
 
     /// Validates every video (throwing an `EvaluationError` that names the video and the place)
     /// and computes all metrics.
-    public init(evaluating inputs: [VideoEvaluationInput], options: EvaluationOptions = .init()) throws {
+    /// Every input is validated first (the first bad one, in order, is the error); then each video's
+    /// metrics are computed through `perform(count, body)`, which must call `body(i)` once for every i in
+    /// 0..<count, in any order and on any threads (the harness spreads them over its threads; each
+    /// video's metrics depend on that video alone, and the split's sums run in video order afterwards).
+    public init(evaluating inputs: [VideoEvaluationInput], options: EvaluationOptions = .init(),
+                perform: (_ count: Int, _ body: (Int) -> Void) -> Void = { count, body in for i in 0..<count { body(i) } }) throws {
         guard !inputs.isEmpty else { throw EvaluationError.emptySplit }
+        for input in inputs { try input.validate() }
+        var computed = [VideoMetrics?](repeating: nil, count: inputs.count)
+        computed.withUnsafeMutableBufferPointer { slots in
+            perform(inputs.count) { i in slots[i] = evaluateVideo(inputs[i], options: options) }
+        }
+        let metrics = computed.map { $0! }
         var squaredErrorSum = 0.0
         var frameTotal = 0
-        var metrics: [VideoMetrics] = []
-        metrics.reserveCapacity(inputs.count)
-        for input in inputs {
-            try input.validate()
-            let videoMetrics = evaluateVideo(input, options: options)
+        for videoMetrics in metrics {
             squaredErrorSum += videoMetrics.mse * Double(videoMetrics.frames)
             frameTotal += videoMetrics.frames
-            metrics.append(videoMetrics)
         }
         videos = metrics
         frames = frameTotal

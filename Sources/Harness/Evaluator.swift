@@ -107,7 +107,9 @@ public struct Evaluator {
         let inputs = zip(result.videos, result.predictions).map { video, prediction in
             Evaluator.evaluationInput(video: video, prediction: prediction, layout: dataset.layout, withSummary: everySummary)
         }
-        var evaluation = try SplitEvaluation(evaluating: inputs)
+        // The videos' metrics (rank correlations, knapsack F1, mAP) cost about what a small model's scoring
+        // does, so they are spread over the threads the same way.
+        var evaluation = try SplitEvaluation(evaluating: inputs, perform: Threading.concurrentItems)
         if let annotators {
             // The same videos and values as the validation that chose the epoch: selection follows the protocol.
             for (i, prediction) in result.predictions.enumerated() {

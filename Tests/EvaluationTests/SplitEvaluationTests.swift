@@ -1,6 +1,13 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Evaluation
+
+/// Hands a closure to DispatchQueue's workers (the test's concurrent `perform`).
+private struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
 
 private struct SplitFixture: Decodable {
     struct Video: Decodable {
@@ -38,6 +45,27 @@ private func expectSummary(_ actual: MetricSummary, _ expected: MetricSummary, _
 }
 
 @Suite struct SplitEvaluationTests {
+    /// The per-video metrics computed in any order, on other threads (as the harness spreads them), give
+    /// the same split, bit for bit; each index is handed to the body exactly once.
+    @Test func videosComputedConcurrentlyInAnyOrderGiveTheSameSplit() throws {
+        let fixture = try loadFixture("split", as: SplitFixture.self)
+        let inputs = Array(repeating: fixture.inputs, count: 5).flatMap { $0 }
+        let inOrder = try SplitEvaluation(evaluating: inputs)
+        let calls = Mutex([Int](repeating: 0, count: inputs.count))
+        let concurrent = try SplitEvaluation(evaluating: inputs) { count, body in
+            withoutActuallyEscaping(body) { body in
+                let shared = UnsafeSendable(body)
+                DispatchQueue.concurrentPerform(iterations: count) { k in
+                    let i = count - 1 - k
+                    calls.withLock { $0[i] += 1 }
+                    shared.value(i)
+                }
+            }
+        }
+        #expect(concurrent == inOrder)
+        #expect(calls.withLock { $0 }.allSatisfy { $0 == 1 })
+    }
+
     @Test func everyMetricMatchesTheScipySklearnReference() throws {
         let fixture = try loadFixture("split", as: SplitFixture.self)
         let result = try SplitEvaluation(evaluating: fixture.inputs)
