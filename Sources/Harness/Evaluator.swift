@@ -17,12 +17,6 @@ public struct EvaluatedSplit {
     public var frames: Int
 }
 
-/// A buffer whose slots are written from several threads, each slot by one item of `concurrentItems`.
-private struct UncheckedSendableSlots<Element>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<Element>
-    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
-}
-
 /// Scores videos with a model in eval mode (its `frameScores`) and evaluates them (evaluation.md). One
 /// evaluator serves validation every epoch, the test of the chosen epoch and `bench predict`, so the
 /// three score a video the same way.
@@ -68,28 +62,20 @@ public struct Evaluator {
         let frameCounts = videoBatches.map { $0.reduce(0) { $0 + $1.length } }
         let order = videoBatches.indices.sorted { frameCounts[$0] > frameCounts[$1] }
         // Each batch is laid out inside its item, so only the batches being scored hold a copy of their features.
-        var scored = [Result<(scores: [Float], rows: [Range<Int>]), any Error>?](repeating: nil, count: videoBatches.count)
         let layout = model.contract.layout
         let start = DispatchTime.now().uptimeNanoseconds
-        scored.withUnsafeMutableBufferPointer { out in
-            let slots = UncheckedSendableSlots(out)
-            GradMode.withNoGrad {
-                Threading.concurrentItems(order.count) { i in
-                    let b = order[i]
-                    slots.buffer[b] = Result {
-                        let batch = try ModelBatch(videos: videoBatches[b], needs: needs, layout: layout)
-                        return (model.frameScores(batch).values, videoBatches[b].indices.map { batch.rows(of: $0) })
-                    }
-                }
+        let scored = try GradMode.withNoGrad {
+            try Threading.concurrentMap(order) { b -> (scores: [Float], rows: [Range<Int>]) in
+                let batch = try ModelBatch(videos: videoBatches[b], needs: needs, layout: layout)
+                return (model.frameScores(batch).values, videoBatches[b].indices.map { batch.rows(of: $0) })
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var byKey: [String: (Video, [Float])] = [:]
         var frames = 0
-        for (videos, result) in zip(videoBatches, scored) {
-            let (scores, rows) = try result!.get()
-            for (b, video) in videos.enumerated() {
-                byKey[video.key] = (video, Array(scores[rows[b]]))
+        for (b, (scores, rows)) in zip(order, scored) {
+            for (i, video) in videoBatches[b].enumerated() {
+                byKey[video.key] = (video, Array(scores[rows[i]]))
                 frames += video.length
             }
         }

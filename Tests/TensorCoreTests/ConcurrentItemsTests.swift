@@ -46,4 +46,21 @@ import Testing
             #expect(got.map(\.count) == expected.map(\.count) && worst <= tolerance, "\(name): largest difference \(worst)")
         }
     }
+
+    struct Failure: Error, Equatable { let item: Int }
+
+    /// The results come back in the items' order, and the first failing item in order is the error.
+    @Test func concurrentMapKeepsTheOrderAndTheFirstError() throws {
+        let previous = Threading.count
+        defer { Threading.setCount(previous) }
+        Threading.setCount(2)
+        let items = Array(0..<41)
+        #expect(try Threading.concurrentMap(items) { $0 * $0 } == items.map { $0 * $0 })
+        #expect(throws: Failure(item: 7)) {
+            try Threading.concurrentMap(items) { i -> Int in
+                if i == 7 || i == 30 { throw Failure(item: i) }
+                return i
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import Randomness
+import TensorCore
 import VideoData
 
 /// A reference predictor's metrics on a run's test videos (statistics.md "Reference points"), stored in
@@ -28,7 +29,10 @@ enum ReferenceScores {
         var references = [ReferenceEvaluation(
             name: "random",
             description: "uniform random frame scores, mean over \(randomReferenceDraws) seeded draws per video",
-            videos: try videos.map { try random($0, layout: layout, withSummary: withSummary, eccv16: eccv16F1, annotators: annotators) })]
+            // 100 draws of every metric per video: spread over the threads (each video's draws are its own).
+            videos: try Threading.concurrentMap(videos) {
+                try random($0, layout: layout, withSummary: withSummary, eccv16: eccv16F1, annotators: annotators)
+            })]
         // The stored interest is the MR.HiSum stand-in's; the eccv16 stand-in has none.
         if source.synthetic && layout == .mrHiSum {
             let directory = source.dataFile.deletingLastPathComponent()

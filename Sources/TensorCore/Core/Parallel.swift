@@ -73,6 +73,21 @@ extension Threading {
     }
 }
 
+extension Threading {
+    /// `items.map(transform)` with the items spread over the threads as `concurrentItems` spreads them
+    /// (each single-threaded inside); the results in the items' order. The first item, in order, whose
+    /// transform throws is the error.
+    public static func concurrentMap<Item, Result>(_ items: [Item], _ transform: (Item) throws -> Result) throws -> [Result] {
+        var results = [Swift.Result<Result, any Error>?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each item writes its own slot.
+            let shared = UncheckedSendable(slots)
+            concurrentItems(items.count) { i in shared.value[i] = Swift.Result { try transform(items[i]) } }
+        }
+        return try results.map { try $0!.get() }
+    }
+}
+
 /// Hands out 0, 1, 2, ... to whichever thread asks next.
 private final class ItemCounter: Sendable {
     private let next = Mutex(0)
