@@ -52,46 +52,30 @@ struct DistributedTests {
     /// SIGTERM to rank 1 alone: its stop flag rides the step's all-reduce, so both ranks stop at the same
     /// step and rank 0 records the run as interrupted.
     @Test func aStopOnOneRankStopsAll() throws {
-        let data = try MPITest.data("mpi-stop")
-        let results = try TestData.temporaryDirectory("mpi-stop-results")
-        let process = Process()
-        process.executableURL = MPITest.mpirun
-        process.arguments = MPITest.launch(2) + [ThresholdCheckTests.benchExecutable.path, "model", "videosage", "--epochs", "500",
-                            "--patience", "500", "--batch-size", "4", "--out", results.path, "--distributed", "mpi"] + data
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        var runFile: URL?
-        while Date() < deadline, runFile == nil {
-            usleep(50_000)
-            for folder in (try? FileManager.default.contentsOfDirectory(at: results, includingPropertiesForKeys: nil)) ?? [] {
-                let file = folder.appendingPathComponent(ModelRun.runFileName)
-                if let record = try? RunRecord.read(file), record.epochs.count >= 1 { runFile = file }
-            }
-        }
-        let rank1 = MPITest.rankProcess(1, under: process.processIdentifier)
-        if let rank1 { kill(rank1, SIGTERM) } else { process.terminate() }
-        process.waitUntilExit()
-        let file = try #require(runFile, "the run never recorded an epoch")
-        #expect(rank1 != nil, "rank 1's process was not found")
-        let record = try RunRecord.read(file)
+        let record = try MPITest.signalRankOneAfterTheFirstEpoch(SIGTERM, label: "mpi-stop")
         #expect(record.status == .interrupted, "\(record.status): \(record.message ?? "")")
         #expect(record.stoppedAt?.reason.contains("stop requested on a rank") == true)
-        #expect(process.terminationStatus != 0)
     }
-}
 
-extension DistributedTests {
     /// SIGKILL to rank 1 (a node lost, the OOM killer): mpirun ends rank 0 with SIGTERM and SIGKILL while
     /// it waits in the step's all-reduce, so it never reaches a step boundary; its run.json must still
     /// say the run was interrupted, not `running`.
     @Test func aKilledRankLeavesRankZerosRecordInterrupted() throws {
-        let data = try MPITest.data("mpi-kill")
-        let results = try TestData.temporaryDirectory("mpi-kill-results")
+        let record = try MPITest.signalRankOneAfterTheFirstEpoch(SIGKILL, label: "mpi-kill")
+        #expect(record.status == .interrupted, "\(record.status): \(record.message ?? "")")
+        #expect(record.message?.contains("stop signal") == true && record.epochs.count >= 1)
+    }
+}
+
+extension MPITest {
+    /// A long 2-rank videosage run: once rank 0 has recorded an epoch, `signal` goes to rank 1 alone; returns
+    /// rank 0's run.json after mpirun has ended (which it must do with a failure status).
+    static func signalRankOneAfterTheFirstEpoch(_ signal: Int32, label: String) throws -> RunRecord {
+        let data = try data(label)
+        let results = try TestData.temporaryDirectory("\(label)-results")
         let process = Process()
-        process.executableURL = MPITest.mpirun
-        process.arguments = MPITest.launch(2) + [ThresholdCheckTests.benchExecutable.path, "model", "videosage", "--epochs", "500",
+        process.executableURL = mpirun
+        process.arguments = launch(2) + [ThresholdCheckTests.benchExecutable.path, "model", "videosage", "--epochs", "500",
                             "--patience", "500", "--batch-size", "4", "--out", results.path, "--distributed", "mpi"] + data
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -105,15 +89,13 @@ extension DistributedTests {
                 if let record = try? RunRecord.read(file), record.epochs.count >= 1 { runFile = file }
             }
         }
-        let rank1 = MPITest.rankProcess(1, under: process.processIdentifier)
-        if let rank1 { kill(rank1, SIGKILL) } else { process.terminate() }
+        let rank1 = rankProcess(1, under: process.processIdentifier)
+        if let rank1 { kill(rank1, signal) } else { process.terminate() }
         process.waitUntilExit()
         let file = try #require(runFile, "the run never recorded an epoch")
         #expect(rank1 != nil, "rank 1's process was not found")
-        let record = try RunRecord.read(file)
-        #expect(record.status == .interrupted, "\(record.status): \(record.message ?? "")")
-        #expect(record.message?.contains("stop signal") == true && record.epochs.count >= 1)
         #expect(process.terminationStatus != 0)
+        return try RunRecord.read(file)
     }
 }
 

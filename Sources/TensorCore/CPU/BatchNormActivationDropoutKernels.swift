@@ -78,22 +78,10 @@ func activationDropoutUpstreamKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePoi
 /// `Tensor.gelu` (the same C formula), `dropout` and `zeroingPadding` one after the other.
 func geluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
                        keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
-    let l = g.layout, rest = g.rest, scale = g.dropoutScale
-    let shared = UncheckedSendable((x, keep, keepFrame, out))
-    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        let (x, keep, keepFrame, out) = shared.value
-        for oc in s..<e {
-            let o = oc / l.channels, c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
-            for f in 0..<g.frames {
-                let start = oc * l.inner + f * rest
-                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
-                    (out + start).update(repeating: 0, count: rest)
-                } else {
-                    ck_affine_gelu_forward(x + start, a, b, keep.map { $0 + start }, scale, out + start, rest)
-                }
-            }
-        }
+    let shared = UncheckedSendable((x, keep))
+    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: out) { start, count, a, b in
+        let (x, keep) = shared.value
+        ck_affine_gelu_forward(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, out + start, count)
     }
 }
 
@@ -102,19 +90,30 @@ func geluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, 
 func geluDropoutUpstreamKernel(_ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>, _ stats: BatchNormStatistics,
                                _ keep: UnsafePointer<UInt8>?, keepFrame: UnsafePointer<Float>?, _ gy: UnsafeMutablePointer<Float>,
                                _ g: ActivationDropoutGeometry) {
-    let l = g.layout, rest = g.rest, scale = g.dropoutScale
-    let shared = UncheckedSendable((x, gOut, keep, keepFrame, gy))
+    let shared = UncheckedSendable((x, gOut, keep))
+    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: gy) { start, count, a, b in
+        let (x, gOut, keep) = shared.value
+        ck_affine_gelu_backward(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, gOut + start, gy + start, count)
+    }
+}
+
+/// Calls `run(start, count, a, b)` for every real frame's run of elements (a, b: its channel's batch-norm
+/// affine) and zeroes the padded frames' runs in `zeroed`, spread over the threads by (image, channel).
+private func forEachFrameRun(_ g: ActivationDropoutGeometry, _ stats: BatchNormStatistics, keepFrame: UnsafePointer<Float>?,
+                             zeroing zeroed: UnsafeMutablePointer<Float>, _ run: (Int, Int, Float, Float) -> Void) {
+    let l = g.layout, rest = g.rest
+    let shared = UncheckedSendable((keepFrame, zeroed))
     parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        let (x, gOut, keep, keepFrame, gy) = shared.value
+        let (keepFrame, zeroed) = shared.value
         for oc in s..<e {
             let o = oc / l.channels, c = oc % l.channels
             let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
             for f in 0..<g.frames {
                 let start = oc * l.inner + f * rest
                 if let keepFrame, keepFrame[o * g.frames + f] == 0 {
-                    (gy + start).update(repeating: 0, count: rest)
+                    (zeroed + start).update(repeating: 0, count: rest)
                 } else {
-                    ck_affine_gelu_backward(x + start, a, b, keep.map { $0 + start }, scale, gOut + start, gy + start, rest)
+                    run(start, rest, a, b)
                 }
             }
         }
