@@ -48,9 +48,10 @@ void ck_dropout_keep_flags_level(int level, uint64_t seed, long first_block, lon
 /// One Adam / AdamW step's constants, PyTorch's update: grad = g + l2 p; m = beta1 m + (1 - beta1) grad;
 /// v = beta2 v + (1 - beta2) grad^2; p = decay p - step_size m / (sqrt(v) / bias2_root + eps), where
 /// step_size = lr / (1 - beta1^t), bias2_root = sqrt(1 - beta2^t), decay = 1 - lr wd for AdamW (else 1)
-/// and l2 = wd for Adam (else 0).
+/// and l2 = wd for Adam (else 0). g is the stored gradient times `grad_scale` (a gradient-norm clip's
+/// coefficient, 1 when none), rounded before the rest: the bits of scaling the gradient in place first.
 typedef struct {
-    float beta1, beta2, step_size, bias2_root, eps, l2, decay;
+    float beta1, beta2, step_size, bias2_root, eps, l2, decay, grad_scale;
 } CKAdamStep;
 
 /// Updates `count` parameters and their moments in place. The wide kernels write p, m and v with
