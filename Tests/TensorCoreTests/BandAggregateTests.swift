@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+@testable import TensorCore
+
+/// `bandAggregate` on batches large enough for both threads (the forward splits rows, the backward
+/// columns), against the band written out element by element in the same order of additions, so the
+/// results must match bit for bit; the bias gradient against `reducedGradient`, the sum the op used to
+/// make in a separate pass. Zero coefficients (skipped taps), radius 1 (one pass per row) and 2 (a pass
+/// per tap), a column count that is not a multiple of 16, one row and one column.
+@Suite("Band aggregation against the element-by-element band") struct BandAggregateTests {
+    /// out[b, t] = start + sum over o ascending of k[b, t, o] x[b, t + o] (taps with k == 0 skipped), and
+    /// its transpose gx[b, s] = 0 + sum over o ascending of k[b, s - o, o] g[b, s - o].
+    static func reference(_ x: [Float], _ k: [Float], _ g: [Float], start: [Float], b: Int, t: Int, c: Int, radius: Int)
+        -> (out: [Float], gx: [Float]) {
+        let width = 2 * radius + 1
+        var out = [Float](repeating: 0, count: b * t * c), gx = out
+        for bi in 0..<b { for i in 0..<t { for j in 0..<c {
+            var acc = start[j], back: Float = 0
+            for o in -radius...radius {
+                if i + o >= 0 && i + o < t, k[(bi * t + i) * width + o + radius] != 0 {
+                    acc += k[(bi * t + i) * width + o + radius] * x[(bi * t + i + o) * c + j]
+                }
+                if i - o >= 0 && i - o < t, k[(bi * t + i - o) * width + o + radius] != 0 {
+                    back += k[(bi * t + i - o) * width + o + radius] * g[(bi * t + i - o) * c + j]
+                }
+            }
+            out[(bi * t + i) * c + j] = acc
+            gx[(bi * t + i) * c + j] = back
+        } } }
+        return (out, gx)
+    }
+
+    @Test(arguments: [(3, 1_500, 40, 1), (2, 700, 33, 2), (1, 1, 24, 1), (4, 1_200, 1, 1)])
+    func matchesTheBandBitForBit(_ shape: (Int, Int, Int, Int)) {
+        Threading.setCount(2)
+        defer { Threading.setCount(1) }
+        let (b, t, c, radius) = shape
+        let width = 2 * radius + 1
+        var coefficients = uniformTensor([b, t, width], 0.1, 1, seed: 40).values
+        for i in stride(from: 0, to: coefficients.count, by: 7) { coefficients[i] = 0 }
+        let k = Tensor(coefficients, shape: [b, t, width])
+        for withBias in [false, true] {
+            let x = randomTensor([b, t, c], seed: 41)
+            let bias = randomTensor([c], seed: 42)
+            x.requiresGrad = true
+            bias.requiresGrad = true
+            let out = x.bandAggregate(coefficients: k, radius: radius, bias: withBias ? bias : nil)
+            let g = randomTensor([b, t, c], seed: 43)
+            out.backward(seed: g)
+            let expected = Self.reference(x.values, coefficients, g.values, start: withBias ? bias.values : Array(repeating: 0, count: c),
+                                          b: b, t: t, c: c, radius: radius)
+            #expect(out.values == expected.out, "forward, \(shape), bias \(withBias)")
+            #expect(x.grad!.values == expected.gx, "input gradient, \(shape), bias \(withBias)")
+            if withBias {
+                #expect(bias.grad!.values == bias.reducedGradient(g).values, "bias gradient, \(shape)")
+            } else {
+                #expect(bias.grad == nil)
+            }
+        }
+    }
+}
