@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import TensorCore
@@ -30,6 +31,30 @@ import Testing
         return (out, gx)
     }
 
+    /// The row kernels at every level this CPU runs: 0 to 3 taps and the row sum, over a count with a
+    /// vector body and a tail, against the additions written out in Swift.
+    @Test(arguments: [0, 1, 2] as [Int32]) func rowKernelsAtEveryLevel(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let n = 53
+        let rows = (0..<5).map { randomTensor([n], seed: 50 + UInt64($0)).values }
+        let k: [Float] = [0.37, -1.21, 0.0071]
+        rows.withUnsafeBufferPointers { p in
+            for taps in 0...3 {
+                var dst = [Float](repeating: .nan, count: n)
+                ck_band_row_level(level, &dst, p[0], Int32(taps), k[0], p[1], k[1], p[2], k[2], p[3], n)
+                let expected = (0..<n).map { j in
+                    var acc = rows[0][j]
+                    for t in 0..<taps { acc += k[t] * rows[t + 1][j] }
+                    return acc
+                }
+                #expect(dst == expected, "level \(level), \(taps) taps")
+            }
+            var sum = rows[4]
+            ck_row_sum_level(level, &sum, p[3], n)
+            #expect(sum == zip(rows[4], rows[3]).map { $0 + $1 }, "level \(level), row sum")
+        }
+    }
+
     @Test(arguments: [(3, 1_500, 40, 1), (2, 700, 33, 2), (1, 1, 24, 1), (4, 1_200, 1, 1)])
     func matchesTheBandBitForBit(_ shape: (Int, Int, Int, Int)) {
         Threading.setCount(2)
@@ -57,5 +82,16 @@ import Testing
                 #expect(bias.grad == nil)
             }
         }
+    }
+}
+
+extension Array where Element == [Float] {
+    /// Pointers to every row's storage, valid inside `body`.
+    func withUnsafeBufferPointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func nest(_ index: Int, _ pointers: [UnsafePointer<Float>]) -> R {
+            guard index < count else { return body(pointers) }
+            return self[index].withUnsafeBufferPointer { nest(index + 1, pointers + [$0.baseAddress!]) }
+        }
+        return nest(0, [])
     }
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Neighbourhood aggregation over a temporal graph whose edges join frames at most `radius` apart: a band
 /// operator applied as out[b, t] = sum over o in -radius...radius of coefficients[b, t, o + radius] * x[b, t + o],
 /// never as a dense (T, T) matrix.
@@ -49,10 +51,7 @@ extension Tensor {
                             let src = bi * t + si - o
                             return si - o >= 0 && si - o < t ? (pk[src * width + o + radius], pg + src * c) : nil
                         }
-                        if let pgb {
-                            let gs = pg + row * c
-                            for j in columns { pgb[j] += gs[j] }
-                        }
+                        if let pgb { ck_row_sum(pgb + columns.lowerBound, pg + row * c + columns.lowerBound, columns.count) }
                     }
                 }
             }
@@ -66,7 +65,8 @@ extension Tensor {
 /// One band row over `columns`: dst = start + k(o) src(o) for each offset o in -radius...radius with a
 /// tap (`tap(o)`: its coefficient and source row, nil outside the sequence; zero coefficients skipped),
 /// added left to right in offset order. A radius-1 band (at most three taps) is summed in one pass over
-/// the row, a wider one in a pass per tap; the additions are the same either way, so are the bits.
+/// the row by CKernels' wide vectors, a wider one in a pass per tap; the additions are the same either
+/// way, each product rounded before it is added, so are the bits.
 @inline(__always)
 func bandRow(_ dst: UnsafeMutablePointer<Float>, from start: UnsafePointer<Float>, _ columns: Range<Int>, radius: Int,
              tap: (Int) -> (k: Float, source: UnsafePointer<Float>)?) {
@@ -78,7 +78,7 @@ func bandRow(_ dst: UnsafeMutablePointer<Float>, from start: UnsafePointer<Float
         }
         return
     }
-    var count = 0
+    var count: Int32 = 0
     var k0: Float = 0, k1: Float = 0, k2: Float = 0
     var s0 = start, s1 = start, s2 = start
     for o in -1...1 {
@@ -90,12 +90,8 @@ func bandRow(_ dst: UnsafeMutablePointer<Float>, from start: UnsafePointer<Float
         }
         count += 1
     }
-    switch count {
-    case 0: for j in columns { dst[j] = start[j] }
-    case 1: for j in columns { dst[j] = start[j] + k0 * s0[j] }
-    case 2: for j in columns { dst[j] = start[j] + k0 * s0[j] + k1 * s1[j] }
-    default: for j in columns { dst[j] = start[j] + k0 * s0[j] + k1 * s1[j] + k2 * s2[j] }
-    }
+    let j = columns.lowerBound
+    ck_band_row(dst + j, start + j, count, k0, s0 + j, k1, s1 + j, k2, s2 + j, columns.count)
 }
 
 /// How an edge-list aggregation combines the messages arriving at a node.
