@@ -45,6 +45,14 @@ void ck_dropout_keep_flags(uint64_t seed, long first_block, long last_block, lon
 void ck_dropout_keep_flags_level(int level, uint64_t seed, long first_block, long last_block, long block,
                                  long count, uint64_t threshold, uint8_t *flags);
 
+/// ReLU then inverted dropout: y = relu(x) * (keep * scale) and gx = (g * (keep * scale)) * relu'(x), with
+/// relu(x) = x > 0 ? x : 0 and relu'(x) = x > 0 ? 1 : 0 (TensorCore's ReluFunction).
+void ck_relu_dropout_forward(const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_relu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count);
+void ck_relu_dropout_forward_level(int level, const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_relu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
+                                    float *gx, long count);
+
 /// One row of a radius-1 band: dst[j] = start[j] + k0 s0[j] + k1 s1[j] + k2 s2[j] for j < count, with the
 /// first `taps` (0 to 3) terms only, each product rounded before it is added, left to right (no fused
 /// multiply-add, so every level gives the same bits). dst must not overlap the other rows.
