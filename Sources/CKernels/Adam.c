@@ -11,7 +11,9 @@
 // One element of the update; the vector bodies below compute the same expression lane by lane.
 static inline void adam_element(float *p, const float *g, float *m, float *v, const CKAdamStep *s) {
     float param = *p;
-    float grad = *g + s->l2 * param;
+    // Scaled in its own statement, so the compiler cannot fuse it into the weight decay's multiply-add.
+    float grad = *g * s->grad_scale;
+    grad = grad + s->l2 * param;
     float mj = s->beta1 * *m + (1 - s->beta1) * grad;
     float vj = s->beta2 * *v + (1 - s->beta2) * grad * grad;
     *m = mj;
@@ -44,6 +46,7 @@ typedef float float8v __attribute__((vector_size(32)));
             for (; i + WIDTH <= count; i += WIDTH) {                                                  \
                 V param = *(V *)(p + i), grad;                                                        \
                 memcpy(&grad, g + i, sizeof grad);                                                    \
+                grad *= s->grad_scale;                                                                \
                 grad += s->l2 * param;                                                                \
                 V mj = s->beta1 * *(V *)(m + i) + (1 - s->beta1) * grad;                              \
                 V vj = s->beta2 * *(V *)(v + i) + (1 - s->beta2) * grad * grad;                       \

@@ -91,9 +91,14 @@ public final class TrainingStep {
     @discardableResult
     public func apply() -> Bool {
         defer { discard() }
-        guard !sawNonFiniteLoss, gradientsAreFinite(parameters) else { return false }
-        if let clip = schedule.gradientClip { clipGradientNorm(parameters, maxNorm: Float(clip)) }
-        GradMode.withNoGrad { optimizer.step() }
+        guard !sawNonFiniteLoss else { return false }
+        // Two passes over the gradients rather than four (finiteness, norm, scaling, update): the norm's
+        // pass also proves them finite unless the norm is not (then the element check decides), and the
+        // clip's scale rides in the update (the same bits as clipGradientNorm then step()).
+        let norm = gradientNorm(parameters)
+        guard norm.isFinite || gradientsAreFinite(parameters) else { return false }
+        let scale = schedule.gradientClip.map { clipCoefficient(norm: norm, maxNorm: Float($0)) } ?? 1
+        GradMode.withNoGrad { optimizer.step(gradientScale: scale) }
         return true
     }
 

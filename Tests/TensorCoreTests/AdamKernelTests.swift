@@ -25,7 +25,15 @@ import Testing
     static func constants(t: Float, adamW: Bool) -> CKAdamStep {
         let (lr, wd): (Float, Float) = (1e-2, 0.1)
         return CKAdamStep(beta1: 0.9, beta2: 0.999, step_size: lr / (1 - powf(0.9, t)), bias2_root: (1 - powf(0.999, t)).squareRoot(),
-                          eps: 1e-8, l2: adamW ? 0 : wd, decay: adamW ? 1 - lr * wd : 1)
+                          eps: 1e-8, l2: adamW ? 0 : wd, decay: adamW ? 1 - lr * wd : 1, grad_scale: 1)
+    }
+
+    /// A 64-byte aligned buffer, as tensors' storage is, so the vector bodies run after the head.
+    static func buffer(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: values.count * 4, alignment: 64)
+        let typed = raw.bindMemory(to: Float.self, capacity: values.count)
+        typed.initialize(from: values, count: values.count)
+        return typed
     }
 
     @Test(arguments: [0, 1, 2], [false, true]) func kernelMatchesTheUpdate(_ level: Int32, _ adamW: Bool) throws {
@@ -33,16 +41,9 @@ import Testing
         // 1,003 elements from offset 3: a scalar head up to alignment, the vector body, a tail.
         let n = 1_003, offset = 3
         var rng = SeededGenerator(seed: 21)
-        // 64-byte aligned buffers, as tensors' storage is, so the vector bodies run after the head.
-        func buffer(_ values: [Float]) -> UnsafeMutablePointer<Float> {
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: values.count * 4, alignment: 64)
-            let typed = raw.bindMemory(to: Float.self, capacity: values.count)
-            typed.initialize(from: values, count: values.count)
-            return typed
-        }
         let initial = (0..<(n + offset)).map { _ in rng.uniform(-1, 1) }
-        let p = buffer(initial), m = buffer(Array(repeating: 0, count: n + offset)), v = buffer(Array(repeating: 0, count: n + offset))
-        let g = buffer(Array(repeating: 0, count: n + offset))
+        let p = Self.buffer(initial), m = Self.buffer(Array(repeating: 0, count: n + offset)), v = Self.buffer(Array(repeating: 0, count: n + offset))
+        let g = Self.buffer(Array(repeating: 0, count: n + offset))
         defer { for b in [p, m, v, g] { b.deallocate() } }
         var reference = Reference(p: initial[offset...].map(Double.init), m: Array(repeating: 0, count: n), v: Array(repeating: 0, count: n))
         for t in 1...3 {
@@ -59,6 +60,35 @@ import Testing
         #expect(worstP < 1e-5, "level \(level): parameters off by \(worstP)")
         #expect(worstV < 1e-4, "level \(level): second moments off by \(worstV) (relative)")
         #expect(Array(pv[0..<offset]) == Array(initial[0..<offset]) && mv[0..<offset].allSatisfy { $0 == 0 }, "wrote before the start")
+    }
+
+    /// A gradient scale gives the bits of scaling the gradient in place first (clipGradientNorm's pass),
+    /// then stepping with scale 1, at every level: head, vector body and tail.
+    @Test(arguments: [0, 1, 2], [false, true]) func scaleMatchesScalingTheGradientFirst(_ level: Int32, _ adamW: Bool) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let n = 1_003, offset = 5, scale: Float = 0.3711
+        var rng = SeededGenerator(seed: 23)
+        let initial = (0..<(n + offset)).map { _ in rng.uniform(-1, 1) }
+        let zeros = [Float](repeating: 0, count: n + offset)
+        let (p1, m1, v1) = (Self.buffer(initial), Self.buffer(zeros), Self.buffer(zeros))
+        let (p2, m2, v2) = (Self.buffer(initial), Self.buffer(zeros), Self.buffer(zeros))
+        let g = Self.buffer(zeros)
+        defer { for b in [p1, m1, v1, p2, m2, v2, g] { b.deallocate() } }
+        for t in 1...3 {
+            let gradient = (0..<(n + offset)).map { _ in rng.uniform(-2, 2) }
+            var scaled = Self.constants(t: Float(t), adamW: adamW)
+            scaled.grad_scale = scale
+            g.update(from: gradient, count: gradient.count)
+            ck_adam_update_level(level, p1 + offset, g + offset, m1 + offset, v1 + offset, n, &scaled)
+            #expect(Array(UnsafeBufferPointer(start: g, count: n + offset)) == gradient, "the stored gradient was changed")
+            var plain = Self.constants(t: Float(t), adamW: adamW)
+            g.update(from: gradient.map { $0 * scale }, count: gradient.count)
+            ck_adam_update_level(level, p2 + offset, g + offset, m2 + offset, v2 + offset, n, &plain)
+        }
+        for (a, b) in [(p1, p2), (m1, m2), (v1, v2)] {
+            #expect(Array(UnsafeBufferPointer(start: a, count: n + offset)) == Array(UnsafeBufferPointer(start: b, count: n + offset)),
+                    "level \(level)")
+        }
     }
 
     /// The optimizer over a tensor large enough to be split across threads matches the same reference.

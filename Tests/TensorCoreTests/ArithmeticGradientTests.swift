@@ -145,6 +145,24 @@ import Testing
         checkGradients([y]) { $0[0].dropout(0.3, training: true, rng: RandomSource(seed: 5)) }
     }
 
+    /// A bias gradient (rows summed into one row), split over columns across threads, is each column's
+    /// rows added in order, bit for bit, at widths with and without a vector tail.
+    @Test(arguments: [1, 7, 16, 129, 512]) func rowsSummedIntoOneRowAddInRowOrder(_ width: Int) {
+        Threading.setCount(2)
+        defer { Threading.setCount(1) }
+        let rows = 70_000 / width + 3
+        let g = randomTensor([rows / 3, 3, width], seed: 23)
+        let bias = Tensor(zeros: [width])
+        let v = g.values
+        let expected = (0..<width).map { j in (0..<rows / 3 * 3).reduce(Float(0)) { $0 + v[$1 * width + j] } }
+        if width == 1 {
+            // One column sums in double precision (sumToShapeKernel's whole-tensor path).
+            #expect(abs(bias.reducedGradient(g).values[0] - expected[0]) <= 1e-3)
+        } else {
+            #expect(bias.reducedGradient(g).values == expected)
+        }
+    }
+
     /// The fused op against the two ops it replaces, bit for bit: values, the input's gradient (under an
     /// upstream gradient of mixed signs) and where it leaves the random stream, over several 64k blocks,
     /// with exact zeros among the inputs; in eval mode and at p = 0 it is ReLU.

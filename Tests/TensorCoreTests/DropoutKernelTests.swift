@@ -72,6 +72,24 @@ import TestSupport
         #expect(gx == geluGrad)
     }
 
+    /// The ReLU-dropout kernels at each level against ReLU then dropout written out, with exact zeros,
+    /// negative zeros and NaN among the inputs (ReLU maps NaN to 0, as ReluFunction does).
+    @Test(arguments: [0, 1, 2] as [Int32]) func reluDropoutKernelsAtEachLevelAreTheTwoPasses(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let n = 10_007
+        var rng = SeededGenerator(seed: 4)
+        let x = (0..<n).map { i -> Float in i % 11 == 0 ? 0 : i % 13 == 0 ? -0.0 : i % 101 == 0 ? .nan : Float(rng.normal()) }
+        let g = (0..<n).map { _ in Float(rng.normal()) }
+        let keep = (0..<n).map { _ in UInt8(rng.nextUnitFloat() < 0.6 ? 1 : 0) }
+        let scale: Float = 1 / (1 - 0.4)
+        var y = [Float](repeating: .nan, count: n), gx = [Float](repeating: .nan, count: n)
+        ck_relu_dropout_forward_level(level, x, keep, scale, &y, n)
+        ck_relu_dropout_backward_level(level, x, keep, scale, g, &gx, n)
+        let relu = x.map { $0 > 0 ? $0 : 0 }
+        #expect(y.map(\.bitPattern) == (0..<n).map { (relu[$0] * (Float(keep[$0]) * scale)).bitPattern })
+        #expect(gx.map(\.bitPattern) == (0..<n).map { (g[$0] * (Float(keep[$0]) * scale) * (x[$0] > 0 ? 1 : 0)).bitPattern })
+    }
+
     @Test func geluDropoutIsGeluThenDropout() {
         let packed = PackedSequences(lengths: [3, 1, 4], paddedLength: 4)
         for packing in [nil, packed] {

@@ -57,12 +57,33 @@ void ck_dropout_keep_flags(uint64_t seed, long first_block, long last_block, lon
 void ck_dropout_keep_flags_level(int level, uint64_t seed, long first_block, long last_block, long block,
                                  long count, uint64_t threshold, uint8_t *flags);
 
+/// ReLU then inverted dropout: y = relu(x) * (keep * scale) and gx = (g * (keep * scale)) * relu'(x), with
+/// relu(x) = x > 0 ? x : 0 and relu'(x) = x > 0 ? 1 : 0 (TensorCore's ReluFunction).
+void ck_relu_dropout_forward(const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_relu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count);
+void ck_relu_dropout_forward_level(int level, const float *x, const uint8_t *keep, float scale, float *y, long count);
+void ck_relu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
+                                    float *gx, long count);
+
+/// One row of a radius-1 band: dst[j] = start[j] + k0 s0[j] + k1 s1[j] + k2 s2[j] for j < count, with the
+/// first `taps` (0 to 3) terms only, each product rounded before it is added, left to right (no fused
+/// multiply-add, so every level gives the same bits). dst must not overlap the other rows.
+void ck_band_row(float *dst, const float *start, int taps, float k0, const float *s0, float k1, const float *s1, float k2,
+                 const float *s2, long count);
+void ck_band_row_level(int level, float *dst, const float *start, int taps, float k0, const float *s0, float k1,
+                       const float *s1, float k2, const float *s2, long count);
+
+/// sum[j] += x[j] for j < count (one row of a column sum); sum must not overlap x.
+void ck_row_sum(float *sum, const float *x, long count);
+void ck_row_sum_level(int level, float *sum, const float *x, long count);
+
 /// One Adam / AdamW step's constants, PyTorch's update: grad = g + l2 p; m = beta1 m + (1 - beta1) grad;
 /// v = beta2 v + (1 - beta2) grad^2; p = decay p - step_size m / (sqrt(v) / bias2_root + eps), where
 /// step_size = lr / (1 - beta1^t), bias2_root = sqrt(1 - beta2^t), decay = 1 - lr wd for AdamW (else 1)
-/// and l2 = wd for Adam (else 0).
+/// and l2 = wd for Adam (else 0). g is the stored gradient times `grad_scale` (a gradient-norm clip's
+/// coefficient, 1 when none), rounded before the rest: the bits of scaling the gradient in place first.
 typedef struct {
-    float beta1, beta2, step_size, bias2_root, eps, l2, decay;
+    float beta1, beta2, step_size, bias2_root, eps, l2, decay, grad_scale;
 } CKAdamStep;
 
 /// Updates `count` parameters and their moments in place. The wide kernels write p, m and v with

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Elementwise kernels. Each op is a type with a static function, so the generic loops below are
@@ -81,12 +82,10 @@ func sumToShapeKernel(_ src: Tensor, into dst: Tensor) {
     pd.update(repeating: 0, count: dst.count)
     if r == 2 && sd[0] == 0 && id == 1 {
         // Rows summed into one row (a bias gradient): threads take column ranges, and each column is
-        // still summed in row order, as the sequential loop below sums it.
+        // still summed in row order, as the sequential loop below sums it (CKernels' row sum: the same
+        // additions at the CPU's widest vectors).
         parallelChunks(inner, grain: max(16, 32_768 / max(outer, 1))) { s, e in
-            for row in 0..<outer {
-                let x = ps + row * inner
-                for j in s..<e { pd[j] += x[j] }
-            }
+            for row in 0..<outer { ck_row_sum(pd + s, ps + row * inner + s, e - s) }
         }
         return
     }

@@ -43,10 +43,11 @@ extension Threading {
     /// Runs `body(i)` for every i in 0..<n, up to `count` items at once, each item on one thread with every
     /// op inside it single-threaded (OpenBLAS's products and the core's loops): for many small independent
     /// computations (a split's videos scored one at a time), whose ops are too small for splitting one
-    /// across threads to pay. A free thread takes the next index, so put the largest items first. An
-    /// item's result is the same bits whichever thread runs it and whatever the count, as long as its ops
-    /// give the same bits on one thread as on several (the core's do: loops split rows, OpenBLAS splits a
-    /// product's rows and columns, never its inner dimension). The caller's grad mode holds inside the
+    /// across threads to pay. A free thread takes the next index, so put the largest items first. Every
+    /// item runs single-threaded, so its result is the same bits whichever thread runs it and whatever
+    /// the count (the same as with a count of 1). Against the caller's own threads, the core's loops give
+    /// the same bits (they split rows) but an OpenBLAS product can round differently (see
+    /// `independentProducts`). The caller's grad mode holds inside the
     /// items; `Accounting.countingFlops` scopes do not see their FLOPs (other threads). Items must write
     /// disjoint outputs and must not change shared state (a model in eval mode reads its parameters only).
     public static func concurrentItems(_ n: Int, _ body: (Int) -> Void) {
@@ -105,9 +106,11 @@ private final class ItemCounter: Sendable {
 /// per block), spread over the threads with each sgemm single-threaded: one hand-off for the group
 /// instead of one inside every product, each of which is too small for splitting it to pay (OpenBLAS's
 /// worker waits on the caller, and under load the caller spins in sched_yield waiting for the worker).
-/// OpenBLAS splits a product's rows and columns, never its inner dimension, so every element is summed
-/// in the same order either way and the results are the same bits. The caller counts the FLOPs (the
-/// counter is task-local, and the products run on other threads).
+/// Each product runs on one thread, so its bits do not depend on the thread count: OpenBLAS never splits
+/// the inner dimension, but its blocking of a product split over threads (or of a product cut into row
+/// chunks) can round some shapes differently from one call on one thread (seen at 300 x 257 x 190 and
+/// 4429 x 130 x 129). The caller counts the FLOPs (the counter is task-local, and the products run on
+/// other threads).
 func independentProducts(_ n: Int, _ body: (Int) -> Void) {
     if Threading.count <= 1 || n < 2 {
         for i in 0..<n { body(i) }

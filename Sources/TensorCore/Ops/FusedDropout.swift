@@ -35,17 +35,13 @@ extension Tensor {
         let scale = 1 / (1 - p)
         let out = Tensor.empty(shape)
         let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
-        parallelChunks(n) { s, e in
-            for i in s..<e { po[i] = ReluFunction.apply(px[i]) * (Float(keep[i]) * scale) }
-        }
+        parallelChunks(n, grain: 8192) { s, e in ck_relu_dropout_forward(px + s, keep + s, scale, po + s, e - s) }
         let x = self
         return out.recorded(from: [x]) { g in
             let gx = Tensor.empty(g.shape)
             let px = x.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
             // Dropout's gradient, then ReLU's: the two ops' products in their order.
-            parallelChunks(n) { s, e in
-                for i in s..<e { pgx[i] = pg[i] * (Float(keep[i]) * scale) * ReluFunction.derivative(x: px[i], y: 0) }
-            }
+            parallelChunks(n, grain: 8192) { s, e in ck_relu_dropout_backward(px + s, keep + s, scale, pg + s, pgx + s, e - s) }
             return [gx]
         }
     }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Neighbourhood aggregation over a temporal graph whose edges join frames at most `radius` apart: a band
 /// operator applied as out[b, t] = sum over o in -radius...radius of coefficients[b, t, o + radius] * x[b, t + o],
 /// never as a dense (T, T) matrix.
@@ -11,44 +13,85 @@ extension Tensor {
         let (b, t, c) = (shape[0], shape[1], shape[2])
         let width = 2 * radius + 1
         let out = Tensor.empty(shape)
-        let px = storage.pointer, pk = coefficients.storage.pointer, po = out.storage.pointer
-        let pb = bias.map { UnsafePointer($0.storage.pointer) }
-        parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
-            for row in s..<e {
-                let bi = row / t, ti = row % t
-                let dst = po + row * c
-                if let pb { dst.update(from: pb, count: c) } else { dst.update(repeating: 0, count: c) }
-                for o in -radius...radius where ti + o >= 0 && ti + o < t {
-                    let k = pk[row * width + o + radius]
-                    if k == 0 { continue }
-                    let src = px + (bi * t + ti + o) * c
-                    for j in 0..<c { dst[j] += k * src[j] }
+        let px = UnsafePointer(storage.pointer), pk = UnsafePointer(coefficients.storage.pointer), po = out.storage.pointer
+        // The row a pass starts from: the bias, or zeros.
+        let start = bias ?? Tensor(zeros: [c])
+        let pb = UnsafePointer(start.storage.pointer)
+        withExtendedLifetime(start) {
+            parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
+                for row in s..<e {
+                    let bi = row / t, ti = row % t
+                    bandRow(po + row * c, from: pb, 0..<c, radius: radius) { o in
+                        ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (bi * t + ti + o) * c) : nil
+                    }
                 }
             }
         }
         let x = self
         return out.recorded(from: [x] + (bias.map { [$0] } ?? [])) { g in
             // The transpose of the band: gx[b, s] = sum over o of coefficients[b, s - o, o] * g[b, s - o].
-            // Each row cleared as it is summed (in cache), not in a separate pass over the whole tensor.
+            // Threads take column ranges (multiples of 16 columns, whole cache lines), so the bias gradient,
+            // each column summed over the rows in order as `reducedGradient` sums it, is added in the same
+            // pass over g. One row, or one column, is reduced as `reducedGradient` does (a copy, a double sum).
             let gx = Tensor.empty([b, t, c])
-            let pk = coefficients.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer
-            parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
-                for row in s..<e {
-                    let bi = row / t, si = row % t
-                    let dst = pgx + row * c
-                    dst.update(repeating: 0, count: c)
-                    for o in -radius...radius where si - o >= 0 && si - o < t {
-                        let src = (bi * t + si - o)
-                        let k = pk[src * width + o + radius]
-                        if k == 0 { continue }
-                        let gs = pg + src * c
-                        for j in 0..<c { dst[j] += k * gs[j] }
+            // The coefficients are read through the tensor, which the closure keeps alive (not the forward's pointer).
+            let pk = UnsafePointer(coefficients.storage.pointer), pg = UnsafePointer(g.storage.pointer), pgx = gx.storage.pointer
+            let zeros = Tensor(zeros: [c])
+            let pz = UnsafePointer(zeros.storage.pointer)
+            let fusedBias = bias.map { $0.needsGrad } == true && b * t > 1 && c > 1
+            let gb = fusedBias ? Tensor(zeros: [c]) : nil
+            let pgb = gb?.storage.pointer
+            let rows = b * t, blocks = (c + 15) / 16
+            withExtendedLifetime(zeros) {
+                parallelChunks(blocks, grain: Swift.max(1, 4096 / Swift.max(rows, 1))) { sb, eb in
+                    let columns = (sb * 16)..<Swift.min(c, eb * 16)
+                    for row in 0..<rows {
+                        let bi = row / t, si = row % t
+                        bandRow(pgx + row * c, from: pz, columns, radius: radius) { o in
+                            let src = bi * t + si - o
+                            return si - o >= 0 && si - o < t ? (pk[src * width + o + radius], pg + src * c) : nil
+                        }
+                        if let pgb { ck_row_sum(pgb + columns.lowerBound, pg + row * c + columns.lowerBound, columns.count) }
                     }
                 }
             }
-            return [gx] + (bias.map { [$0.needsGrad ? $0.reducedGradient(g) : nil] } ?? [])
+            var grads: [Tensor?] = [gx]
+            if let bias { grads.append(bias.needsGrad ? (gb ?? bias.reducedGradient(g)) : nil) }
+            return grads
         }
     }
+}
+
+/// One band row over `columns`: dst = start + k(o) src(o) for each offset o in -radius...radius with a
+/// tap (`tap(o)`: its coefficient and source row, nil outside the sequence; zero coefficients skipped),
+/// added left to right in offset order. A radius-1 band (at most three taps) is summed in one pass over
+/// the row by CKernels' wide vectors, a wider one in a pass per tap; the additions are the same either
+/// way, each product rounded before it is added, so are the bits.
+@inline(__always)
+func bandRow(_ dst: UnsafeMutablePointer<Float>, from start: UnsafePointer<Float>, _ columns: Range<Int>, radius: Int,
+             tap: (Int) -> (k: Float, source: UnsafePointer<Float>)?) {
+    guard radius == 1 else {
+        for j in columns { dst[j] = start[j] }
+        for o in -radius...radius {
+            guard let (k, s) = tap(o), k != 0 else { continue }
+            for j in columns { dst[j] += k * s[j] }
+        }
+        return
+    }
+    var count: Int32 = 0
+    var k0: Float = 0, k1: Float = 0, k2: Float = 0
+    var s0 = start, s1 = start, s2 = start
+    for o in -1...1 {
+        guard let (k, s) = tap(o), k != 0 else { continue }
+        switch count {
+        case 0: (k0, s0) = (k, s)
+        case 1: (k1, s1) = (k, s)
+        default: (k2, s2) = (k, s)
+        }
+        count += 1
+    }
+    let j = columns.lowerBound
+    ck_band_row(dst + j, start + j, count, k0, s0 + j, k1, s1 + j, k2, s2 + j, columns.count)
 }
 
 /// How an edge-list aggregation combines the messages arriving at a node.

@@ -29,14 +29,20 @@ public final class Adam: Optimizer {
         Adam(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
     }
 
-    public func step() {
+    public func step() { step(gradientScale: 1) }
+
+    /// One update from every gradient times `gradientScale` (a gradient-norm clip's coefficient): the same
+    /// bits as scaling the gradients in place and then stepping, in one pass over the parameters instead
+    /// of two. The stored gradients are left unscaled.
+    public func step(gradientScale: Float) {
         steps += 1
         let t = Float(steps)
         let bias1 = 1 - powf(beta1, t), bias2 = 1 - powf(beta2, t)
         let stepSize = learningRate / bias1
         let bias2Root = bias2.squareRoot()
         var constants = CKAdamStep(beta1: beta1, beta2: beta2, step_size: stepSize, bias2_root: bias2Root, eps: eps,
-                                   l2: decoupled ? 0 : weightDecay, decay: decoupled ? 1 - learningRate * weightDecay : 1)
+                                   l2: decoupled ? 0 : weightDecay, decay: decoupled ? 1 - learningRate * weightDecay : 1,
+                                   grad_scale: gradientScale)
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             let pp = p.storage.pointer, pg = UnsafePointer(g.storage.pointer)

@@ -9,13 +9,8 @@ public protocol Optimizer: AnyObject {
 /// every gradient is scaled by min(1, maxNorm / (norm + 1e-6)). Returns the norm before clipping.
 @discardableResult
 public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
-    var total = 0.0
-    for p in parameters {
-        guard let g = p.grad else { continue }
-        total += blockwise(g) { start, count in Double(vectorSumOfSquares(start, shift: 0, count)) }.reduce(0, +)
-    }
-    let norm = Float(total.squareRoot())
-    let coefficient = Swift.min(1, maxNorm / (norm + 1e-6))
+    let norm = gradientNorm(parameters)
+    let coefficient = clipCoefficient(norm: norm, maxNorm: maxNorm)
     guard coefficient < 1 else { return norm }
     for p in parameters {
         guard let g = p.grad else { continue }
@@ -23,6 +18,23 @@ public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
         parallelChunks(g.count) { s, e in for i in s..<e { pg[i] *= coefficient } }
     }
     return norm
+}
+
+/// The global L2 norm of all gradients, as `clip_grad_norm_` measures it. Any NaN or infinite gradient
+/// makes it NaN or infinite, so a finite norm also proves every gradient finite; a non-finite norm can
+/// still come from finite gradients whose squares overflow (`gradientsAreFinite` tells them apart).
+public func gradientNorm(_ parameters: [Tensor]) -> Float {
+    var total = 0.0
+    for p in parameters {
+        guard let g = p.grad else { continue }
+        total += blockwise(g) { start, count in Double(vectorSumOfSquares(start, shift: 0, count)) }.reduce(0, +)
+    }
+    return Float(total.squareRoot())
+}
+
+/// The factor `clip_grad_norm_` scales every gradient by for a global norm `norm`: min(1, maxNorm / (norm + 1e-6)).
+public func clipCoefficient(norm: Float, maxNorm: Float) -> Float {
+    Swift.min(1, maxNorm / (norm + 1e-6))
 }
 
 /// True when every gradient is finite (the trainer skips a step otherwise).
