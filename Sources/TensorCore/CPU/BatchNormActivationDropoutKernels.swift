@@ -18,23 +18,16 @@ struct ActivationDropoutGeometry {
 func activationDropoutKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
                                                _ keep: UnsafePointer<UInt8>?, keepFrame: UnsafePointer<Float>?,
                                                _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
-    let l = g.layout, rest = g.rest, scale = g.dropoutScale
-    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        for oc in s..<e {
-            let o = oc / l.channels, c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
-            for f in 0..<g.frames {
-                let start = oc * l.inner + f * rest
-                let src = x + start, dst = out + start
-                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
-                    dst.update(repeating: 0, count: rest)
-                } else if let keep {
-                    let k = keep + start
-                    for i in 0..<rest { dst[i] = F.apply(src[i] * a + b) * (Float(k[i]) * scale) }
-                } else {
-                    for i in 0..<rest { dst[i] = F.apply(src[i] * a + b) }
-                }
-            }
+    let scale = g.dropoutScale
+    let shared = UncheckedSendable((x, keep))
+    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: out) { start, count, a, b in
+        let (x, keep) = shared.value
+        let src = x + start, dst = out + start
+        if let keep {
+            let k = keep + start
+            for i in 0..<count { dst[i] = F.apply(src[i] * a + b) * (Float(k[i]) * scale) }
+        } else {
+            for i in 0..<count { dst[i] = F.apply(src[i] * a + b) }
         }
     }
 }
@@ -46,28 +39,21 @@ func activationDropoutUpstreamKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePoi
                                                        _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
                                                        keepFrame: UnsafePointer<Float>?, _ gy: UnsafeMutablePointer<Float>,
                                                        _ g: ActivationDropoutGeometry) {
-    let l = g.layout, rest = g.rest, scale = g.dropoutScale
-    parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        for oc in s..<e {
-            let o = oc / l.channels, c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
-            for f in 0..<g.frames {
-                let start = oc * l.inner + f * rest
-                let src = x + start, up = gOut + start, dst = gy + start
-                if let keepFrame, keepFrame[o * g.frames + f] == 0 {
-                    dst.update(repeating: 0, count: rest)
-                } else if let keep {
-                    let k = keep + start
-                    for i in 0..<rest {
-                        let pre = src[i] * a + b
-                        dst[i] = up[i] * (Float(k[i]) * scale) * F.derivative(x: pre, y: F.apply(pre))
-                    }
-                } else {
-                    for i in 0..<rest {
-                        let pre = src[i] * a + b
-                        dst[i] = up[i] * F.derivative(x: pre, y: F.apply(pre))
-                    }
-                }
+    let scale = g.dropoutScale
+    let shared = UncheckedSendable((x, gOut, keep))
+    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: gy) { start, count, a, b in
+        let (x, gOut, keep) = shared.value
+        let src = x + start, up = gOut + start, dst = gy + start
+        if let keep {
+            let k = keep + start
+            for i in 0..<count {
+                let pre = src[i] * a + b
+                dst[i] = up[i] * (Float(k[i]) * scale) * F.derivative(x: pre, y: F.apply(pre))
+            }
+        } else {
+            for i in 0..<count {
+                let pre = src[i] * a + b
+                dst[i] = up[i] * F.derivative(x: pre, y: F.apply(pre))
             }
         }
     }

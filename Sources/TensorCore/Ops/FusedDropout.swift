@@ -5,43 +5,39 @@ extension Tensor {
     /// instead of two each, and no GELU output kept for the backward pass. The same draws and the same
     /// float operations as the two ops, so the same values. Plain `gelu()` when not training or p == 0.
     public func geluDropout(_ p: Float, training: Bool, rng: RandomSource, packed: PackedSequences? = nil) -> Tensor {
-        checkArgument(p >= 0 && p < 1, "geluDropout: probability \(p) not in [0, 1)")
-        if !training || p == 0 { return gelu() }
-        let n = count
-        let mask = DropoutKeepFlags(for: self, p: p, rng: rng, packed: packed, op: "geluDropout")
-        let scale = 1 / (1 - p)
-        let out = Tensor.empty(shape)
-        let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
-        parallelChunks(n, grain: 8192) { s, e in ck_gelu_dropout_forward(px + s, keep + s, scale, po + s, e - s) }
-        let x = self
-        return out.recorded(from: [x]) { g in
-            let gx = Tensor.empty(g.shape)
-            let px = x.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
-            parallelChunks(n, grain: 8192) { s, e in ck_gelu_dropout_backward(px + s, keep + s, scale, pg + s, pgx + s, e - s) }
-            return [gx]
-        }
+        activationDropout(p, training: training, rng: rng, packed: packed, op: "geluDropout", plain: { $0.gelu() },
+                          forward: ck_gelu_dropout_forward, backward: ck_gelu_dropout_backward)
     }
-}
 
-extension Tensor {
     /// `relu()` then `dropout(p, training:rng:packed:)` as one op, one pass each way (the ReLU output is
     /// never written, nor its gradient): the models' "ReLU then dropout" between layers. The same draws
-    /// and float operations as the two ops, so the same values. Plain `relu()` when not training or p == 0.
+    /// and float operations as the two ops (dropout's gradient, then ReLU's), so the same values. Plain
+    /// `relu()` when not training or p == 0.
     public func reluDropout(_ p: Float, training: Bool, rng: RandomSource, packed: PackedSequences? = nil) -> Tensor {
-        checkArgument(p >= 0 && p < 1, "reluDropout: probability \(p) not in [0, 1)")
-        if !training || p == 0 { return relu() }
+        activationDropout(p, training: training, rng: rng, packed: packed, op: "reluDropout", plain: { $0.relu() },
+                          forward: ck_relu_dropout_forward, backward: ck_relu_dropout_backward)
+    }
+
+    /// An activation then dropout as one op, from its CKernels pair: forward(x, keep, scale, y, count) and
+    /// backward(x, keep, scale, g, gx, count), each over a contiguous run.
+    private func activationDropout(_ p: Float, training: Bool, rng: RandomSource, packed: PackedSequences?, op: String,
+                                   plain: (Tensor) -> Tensor,
+                                   forward: @escaping (UnsafePointer<Float>?, UnsafePointer<UInt8>?, Float, UnsafeMutablePointer<Float>?, Int) -> Void,
+                                   backward: @escaping (UnsafePointer<Float>?, UnsafePointer<UInt8>?, Float, UnsafePointer<Float>?,
+                                                        UnsafeMutablePointer<Float>?, Int) -> Void) -> Tensor {
+        checkArgument(p >= 0 && p < 1, "\(op): probability \(p) not in [0, 1)")
+        if !training || p == 0 { return plain(self) }
         let n = count
-        let mask = DropoutKeepFlags(for: self, p: p, rng: rng, packed: packed, op: "reluDropout")
+        let mask = DropoutKeepFlags(for: self, p: p, rng: rng, packed: packed, op: op)
         let scale = 1 / (1 - p)
         let out = Tensor.empty(shape)
         let px = storage.pointer, po = out.storage.pointer, keep = mask.flags
-        parallelChunks(n, grain: 8192) { s, e in ck_relu_dropout_forward(px + s, keep + s, scale, po + s, e - s) }
+        parallelChunks(n, grain: 8192) { s, e in forward(px + s, keep + s, scale, po + s, e - s) }
         let x = self
         return out.recorded(from: [x]) { g in
             let gx = Tensor.empty(g.shape)
             let px = x.storage.pointer, pg = g.storage.pointer, pgx = gx.storage.pointer, keep = mask.flags
-            // Dropout's gradient, then ReLU's: the two ops' products in their order.
-            parallelChunks(n, grain: 8192) { s, e in ck_relu_dropout_backward(px + s, keep + s, scale, pg + s, pgx + s, e - s) }
+            parallelChunks(n, grain: 8192) { s, e in backward(px + s, keep + s, scale, pg + s, pgx + s, e - s) }
             return [gx]
         }
     }
