@@ -30,8 +30,8 @@ public enum Threading {
 
 extension Threading {
     /// Runs `body` with OpenBLAS on one thread (each product runs on its caller's thread), then hands
-    /// OpenBLAS the session's count again. For `independentProducts` only.
-    static func withSingleThreadedBLAS(_ body: () -> Void) {
+    /// OpenBLAS the session's count again. For `concurrentItems` only.
+    fileprivate static func withSingleThreadedBLAS(_ body: () -> Void) {
         guard let n = blasCount, n > 1 else { return body() }
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(Int32(n)) }
@@ -110,15 +110,9 @@ private final class ItemCounter: Sendable {
 /// the inner dimension, but its blocking of a product split over threads (or of a product cut into row
 /// chunks) can round some shapes differently from one call on one thread (seen at 300 x 257 x 190 and
 /// 4429 x 130 x 129). The caller counts the FLOPs (the counter is task-local, and the products run on
-/// other threads).
+/// other threads). `Threading.concurrentItems` with this use's reasons.
 func independentProducts(_ n: Int, _ body: (Int) -> Void) {
-    if Threading.count <= 1 || n < 2 {
-        for i in 0..<n { body(i) }
-        return
-    }
-    Threading.withSingleThreadedBLAS {
-        parallelChunks(n, grain: 1) { s, e in for i in s..<e { body(i) } }
-    }
+    Threading.concurrentItems(n, body)
 }
 
 /// Runs `body(start, end)` over `0..<n` split into contiguous chunks, in parallel when the work is large
