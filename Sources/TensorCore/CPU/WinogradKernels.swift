@@ -18,11 +18,15 @@ struct WinogradGeometry {
     var tilesH: Int { (outH + 1) / 2 }
     var tilesW: Int { (outW + 1) / 2 }
     /// Tiles per block (rounded to whole tile rows). The forward and input-gradient products sum over
-    /// channels, so their block size only sets how much of V and M is live at once: 256 tiles keep a
-    /// block's near the size of L2 (CSTA's small conv3: 16 x (32 + 128) x 256 floats, 2.6 MB), measured
-    /// about 15 % less time in the transforms than 1024. The weight-gradient products sum over a block's
-    /// tiles (`forWeightGradient`, 1024): long enough sums for sgemm to run at full rate.
-    var blockTiles = 256
+    /// channels, so their block size only sets how much of V and M is live at once: a block's stays near
+    /// the size of L2 (256 tiles measured about 15 % less time in the transforms than 1024). 192 rather
+    /// than 256 because OpenBLAS runs a product of M N K <= 10^6 through its direct small-matrix kernel,
+    /// without packing its operands or zero-filling C first: CSTA's small conv3 (128 x 32 channels, 64
+    /// tiles per row) then takes three rows per block (786k) instead of four (1.05M), and its inference
+    /// lost the zero-fill (10 % of it) and the packing, about a fifth of its time in all (predictions
+    /// bit-identical on the CI profile; 128 tiles was no faster). The weight-gradient products sum over
+    /// a block's tiles (`forWeightGradient`, 1024): long enough sums for sgemm to run at full rate.
+    var blockTiles = 192
     /// Tile rows per block.
     var blockRows: Int { Swift.max(1, blockTiles / tilesW) }
     /// Leading dimension of a block's rows of tiles in V and M, rounded up to whole 8-float vectors.
