@@ -12,13 +12,14 @@ public func kendallTauB(_ x: [Double], _ y: [Double]) -> Double? {
     let n = x.count
     guard n >= 2 else { return nil }
 
-    let order = x.indices.sorted { x[$0] < x[$1] || (x[$0] == x[$1] && y[$0] < y[$1]) }
-    let tiedInX = tiedPairCount(order.count) { x[order[$0]] == x[order[$1]] }
-    let tiedInBoth = tiedPairCount(order.count) {
-        x[order[$0]] == x[order[$1]] && y[order[$0]] == y[order[$1]]
-    }
+    // The pairs themselves are sorted, not their indices: every comparison reads one contiguous array
+    // instead of two through an index (a validation pass's metrics ran at about half the time).
+    var pairs = (0..<n).map { SIMD2(x[$0], y[$0]) }
+    pairs.sort { $0.x < $1.x || ($0.x == $1.x && $0.y < $1.y) }
+    let tiedInX = tiedPairCount(n) { pairs[$0].x == pairs[$1].x }
+    let tiedInBoth = tiedPairCount(n) { pairs[$0] == pairs[$1] }
 
-    var ySequence = order.map { y[$0] }
+    var ySequence = pairs.map { $0.y }
     let discordant = sortCountingInversions(&ySequence)
     let tiedInY = tiedPairCount(ySequence.count) { ySequence[$0] == ySequence[$1] }
 
@@ -51,33 +52,42 @@ private func tiedPairCount(_ count: Int, _ equal: (Int, Int) -> Bool) -> Int {
 /// values[i] > values[j] strictly; equal values are not inversions.
 private func sortCountingInversions(_ values: inout [Double]) -> Int {
     let n = values.count
-    var buffer = values
+    var scratch = values
     var inversions = 0
-    var width = 1
-    while width < n {
-        var left = 0
-        while left < n {
-            let middle = min(left + width, n)
-            let right = min(left + 2 * width, n)
-            var i = left, j = middle, out = left
-            while i < middle && j < right {
-                if values[j] < values[i] {
-                    // values[j] jumps ahead of every element still waiting in the left half.
-                    inversions += middle - i
-                    buffer[out] = values[j]
-                    j += 1
-                } else {
-                    buffer[out] = values[i]
-                    i += 1
+    var sortedIsScratch = false
+    values.withUnsafeMutableBufferPointer { first in
+        scratch.withUnsafeMutableBufferPointer { second in
+            // Each pass merges runs of `width` from one buffer into the other; no per-pass copy.
+            var source = first, target = second
+            var width = 1
+            while width < n {
+                var left = 0
+                while left < n {
+                    let middle = min(left + width, n)
+                    let right = min(left + 2 * width, n)
+                    var i = left, j = middle, out = left
+                    while i < middle && j < right {
+                        if source[j] < source[i] {
+                            // source[j] jumps ahead of every element still waiting in the left half.
+                            inversions += middle - i
+                            target[out] = source[j]
+                            j += 1
+                        } else {
+                            target[out] = source[i]
+                            i += 1
+                        }
+                        out += 1
+                    }
+                    while i < middle { target[out] = source[i]; i += 1; out += 1 }
+                    while j < right { target[out] = source[j]; j += 1; out += 1 }
+                    left = right
                 }
-                out += 1
+                swap(&source, &target)
+                sortedIsScratch.toggle()
+                width *= 2
             }
-            while i < middle { buffer[out] = values[i]; i += 1; out += 1 }
-            while j < right { buffer[out] = values[j]; j += 1; out += 1 }
-            left = right
         }
-        swap(&values, &buffer)
-        width *= 2
     }
+    if sortedIsScratch { values = scratch }
     return inversions
 }

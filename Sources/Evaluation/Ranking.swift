@@ -1,18 +1,21 @@
 /// 1-based ranks where tied values share the mean of the ranks they span, as
 /// `scipy.stats.rankdata(method="average")`. Values must not be NaN.
 public func averageRanks(_ values: [Double]) -> [Double] {
-    let order = values.indices.sorted { values[$0] < values[$1] }
+    // (value, index) pairs sorted by value: comparisons read one contiguous array, not values through
+    // an index. The order within a tie group does not matter: the group shares one rank.
+    var sorted = values.indices.map { (value: values[$0], index: $0) }
+    sorted.sort { $0.value < $1.value }
     var ranks = [Double](repeating: 0, count: values.count)
     var groupStart = 0
-    while groupStart < order.count {
+    while groupStart < sorted.count {
         var groupEnd = groupStart + 1
-        while groupEnd < order.count && values[order[groupEnd]] == values[order[groupStart]] {
+        while groupEnd < sorted.count && sorted[groupEnd].value == sorted[groupStart].value {
             groupEnd += 1
         }
         // Positions groupStart..<groupEnd hold ranks groupStart+1 ... groupEnd; their mean:
         let rank = Double(groupStart + 1 + groupEnd) / 2
         for position in groupStart..<groupEnd {
-            ranks[order[position]] = rank
+            ranks[sorted[position].index] = rank
         }
         groupStart = groupEnd
     }
