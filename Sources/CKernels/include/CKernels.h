@@ -59,6 +59,13 @@ void ck_dropout_keep_flags_level(int level, uint64_t seed, long first_block, lon
 
 /// ReLU then inverted dropout: y = relu(x) * (keep * scale) and gx = (g * (keep * scale)) * relu'(x), with
 /// relu(x) = x > 0 ? x : 0 and relu'(x) = x > 0 ? 1 : 0 (TensorCore's ReluFunction).
+// out (channels, outHeight, width) = the (taps, 1) convolution of the one-channel image x (height, width),
+// weight w (channels, taps), optional bias: see ColumnConv.c.
+void ck_column_conv_one_channel(const float *x, const float *w, const float *bias, float *out, long channels,
+                                long height, long width, long outHeight, long taps, long dilation, long pad);
+void ck_column_conv_one_channel_level(int level, const float *x, const float *w, const float *bias, float *out,
+                                      long channels, long height, long width, long outHeight, long taps,
+                                      long dilation, long pad);
 void ck_relu_dropout_forward(const float *x, const uint8_t *keep, float scale, float *y, long count);
 void ck_relu_dropout_backward(const float *x, const uint8_t *keep, float scale, const float *g, float *gx, long count);
 void ck_relu_dropout_forward_level(int level, const float *x, const uint8_t *keep, float scale, float *y, long count);

@@ -1,3 +1,5 @@
+import CKernels
+
 /// 1-D and 2-D convolution (cross-correlation, as PyTorch) with stride, padding and dilation.
 extension Tensor {
     /// x (N, C, H, W), weight (O, C, KH, KW), bias (O) -> (N, O, OH, OW).
@@ -144,6 +146,7 @@ private func weightByTap(_ w: Tensor, _ g: ConvGeometry) -> Tensor {
 }
 
 private func columnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry) {
+    if g.c == 1 { return oneChannelColumnConvForward(x, w, bias, out, g) }
     fillBias(out, bias, g)
     let taps = GradMode.withNoGrad { weightByTap(w, g) }
     let inPlane = g.h * g.w, outPlane = g.outH * g.w
@@ -155,6 +158,28 @@ private func columnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out:
             sgemm(false, false, m: g.o, n: (hi - lo) * g.w, k: g.c,
                   taps.storage.pointer + i * g.o * g.c, lda: g.c,
                   xn + (lo + shift) * g.w, ldb: inPlane, beta: 1, on + lo * g.w, ldc: outPlane)
+        }
+    }
+}
+
+/// The one-channel case (LoGoNet's conv1, (B, 1, T, H) -> (B, H/2, T, H)): every tap's product has
+/// K = 1, so the sgemm path above passes over the whole output once for the bias and once per tap.
+/// CKernels' `ck_column_conv_one_channel` does it in one pass with the same roundings (the same bits).
+private func oneChannelColumnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry) {
+    let inPlane = g.h * g.w, outPlane = g.outH * g.w
+    // The multiply-adds of the taps that land inside the image, as the sgemm path counted them.
+    let tapRows = (0..<g.kh).reduce(0) { rows, i in let r = columnKernelRange(g, tap: i); return rows + Swift.max(0, r.hi - r.lo) }
+    Accounting.addFlops(2 * g.n * g.o * tapRows * g.w)
+    let (px, pw, pb, po) = (x.storage.pointer, w.storage.pointer, bias?.storage.pointer, out.storage.pointer)
+    parallelChunks(g.n * g.o, grain: Swift.max(1, 65536 / Swift.max(outPlane, 1))) { s, e in
+        var item = s
+        while item < e {
+            // A run of channels of one image.
+            let (n, o) = (item / g.o, item % g.o)
+            let count = Swift.min(e - item, g.o - o)
+            ck_column_conv_one_channel(px + n * inPlane, pw + o * g.kh, pb.map { $0 + o }, po + (n * g.o + o) * outPlane,
+                                       count, g.h, g.w, g.outH, g.kh, g.dilH, g.padH)
+            item += count
         }
     }
 }
