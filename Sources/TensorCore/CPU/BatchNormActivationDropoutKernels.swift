@@ -93,7 +93,7 @@ private func forEachFrameRun(_ g: ActivationDropoutGeometry, _ stats: BatchNormS
         let (keepFrame, zeroed) = shared.value
         for oc in s..<e {
             let o = oc / l.channels, c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            let (a, b) = stats.affine(c)
             for f in 0..<g.frames {
                 let start = oc * l.inner + f * rest
                 if let keepFrame, keepFrame[o * g.frames + f] == 0 {

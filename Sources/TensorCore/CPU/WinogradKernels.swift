@@ -90,6 +90,15 @@ func winogradKernelTransform(_ weight: UnsafePointer<Float>, o: Int, c: Int, fli
 func winogradConvolution(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                          _ out: UnsafeMutablePointer<Float>, _ g: WinogradGeometry,
                          v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>) {
+    winogradBlocks(x, u, g, v: v, m: m) { firstRow, rows in
+        winogradOutputTransform(m, bias, out, g, firstRow: firstRow, rows: rows)
+    }
+}
+
+/// The block loop of `winogradConvolution`: for each block of tile rows, V from x, then M (16, o, ld) =
+/// U_ξ V_ξ, then `outputStage(firstRow, rows)` to consume M before the next block overwrites it.
+func winogradBlocks(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ g: WinogradGeometry,
+                    v: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, outputStage: (Int, Int) -> Void) {
     let ld = g.blockStride
     var firstRow = 0
     while firstRow < g.tilesH {
@@ -101,7 +110,7 @@ func winogradConvolution(_ x: UnsafePointer<Float>, _ u: UnsafePointer<Float>, b
             gemmUncounted(false, false, m: g.o, n: tiles, k: g.c, u + xi * g.o * g.c, lda: g.c, v + xi * g.c * ld, ldb: ld,
                           beta: 0, m + xi * g.o * ld, ldc: ld)
         }
-        winogradOutputTransform(m, bias, out, g, firstRow: firstRow, rows: rows)
+        outputStage(firstRow, rows)
         firstRow += rows
     }
 }
