@@ -1,3 +1,5 @@
+import CKernels
+
 /// Kernels of `batchNormActivationDropoutMean`: x (outer, channels, inner) with inner = rows x length, the
 /// mean taken over each run of `length` contiguous elements.
 
@@ -66,6 +68,10 @@ private func upstream<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ 
 func activatedRowMean<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Float>, _ keep: UnsafePointer<UInt8>?,
                                         a: Float, b: Float, length: Int, rowScale: Float,
                                         buffer buf: UnsafeMutablePointer<Float>) -> Float {
+    // ReLU without dropout (evaluation) in CKernels' wide vectors: the same operations in the same order.
+    if F.self == ReluFunction.self, keep == nil {
+        return ck_affine_relu_row_mean(x, length, a, b, rowScale, activationMeanChunk)
+    }
     var sum = 0.0
     var i = 0
     while i < length {
