@@ -65,6 +65,13 @@ void ck_relu_dropout_forward_level(int level, const float *x, const uint8_t *kee
 void ck_relu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
                                     float *gx, long count);
 
+/// Batch norm's affine, ReLU and (keep non-null) inverted dropout in one pass: y = relu(x a + b) (keep scale),
+/// x a and + b rounded separately: the same bits as TensorCore's batchNorm affine, ReluFunction and the
+/// dropout multiply one after the other.
+void ck_affine_relu_dropout_forward(const float *x, float a, float b, const uint8_t *keep, float scale, float *y, long count);
+void ck_affine_relu_dropout_forward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale,
+                                          float *y, long count);
+
 /// mean of relu(x a + b) over a row, scaled: Σ relu(x[i] a + b) scale for i < length, x a and + b rounded
 /// separately, relu(y) = y > 0 ? y : 0, summed as TensorCore's activatedRowMean does (chunks of `chunk`
 /// elements, each in 16 float lanes added in order and then its tail, the chunk sums in double, the total
