@@ -89,8 +89,9 @@ public final class CSTA: SummaryModel {
         // c = dropout(relu(bn3(conv3(c)))) of shape (B, C3, T, P) is only ever used through its mean over
         // the last axis, and the 1x1 attention conv is linear per position, so it commutes with that mean:
         // apply it to the (B, T, C3) means instead of the full tensor (same result; no full-size conv output
-        // or gradient). bn3, ReLU, dropout and the mean run as one op, without full-size intermediates.
-        let pooled = bn3.activationDropoutMean(conv3(c), activation: .relu, dropout: dropout)
+        // or gradient). bn3, ReLU, dropout and the mean run as one op, without full-size intermediates; in
+        // evaluation conv3 joins it too, its output reduced block by block (the same bits).
+        let pooled = bn3.activationDropoutMean(ofConvolution: conv3, c, activation: .relu, dropout: dropout)
             .permuted([0, 2, 1])                                                         // (B, T, C3)
         let c3 = config.channels[2]
         var logits = pooled.matmul(attentionConv.weight.reshaped([1, c3]), transposeOther: true)   // (B, T, 1)

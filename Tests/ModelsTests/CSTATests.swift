@@ -50,6 +50,20 @@ struct CSTATests {
         ReportModelChecks.paddedBatchMatchesEachVideoAlone(CSTA(config: Self.tiny, seed: 3))
     }
 
+    /// In evaluation without gradients, conv3's output goes block by block into the bn3 means (Winograd
+    /// from 16 channels on): the same bits as the separate ops, which run whenever a gradient is recorded.
+    @Test func evaluationWithoutGradientsGivesTheSameBits() {
+        let model = CSTA(config: CSTA.Config(inputDim: 16, projDim: 9, channels: [16, 16, 16], scoreHidden: [8, 4],
+                                             dropout: 0.2), seed: 5)
+        let (features, mask) = ReportModelChecks.batch(lengths: [7, 4], inputDim: model.inputDim, seed: 6)
+        model.train()
+        _ = GradMode.withNoGrad { model(features, mask: mask) }      // running statistics away from their start
+        model.eval()
+        let fused = GradMode.withNoGrad { model(features, mask: mask) }
+        let separate = model(features, mask: mask)                    // the parameters require gradients
+        #expect(fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern))
+    }
+
     @Test func flopCountMatchesTheCore() {
         ReportModelChecks.flopsAgree(CSTA(config: Self.tiny), lengths: [10, 6])
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import TensorCore
@@ -92,6 +93,31 @@ import TestSupport
             let padded = (0..<actual.out.count).filter { m.values[($0 / (channels * t * rest)) * t + ($0 / rest) % t] == 0 }
             #expect(!padded.isEmpty && padded.allSatisfy { actual.out[$0] == 0 })
             _ = b
+        }
+    }
+
+    /// ReLU runs in CKernels' `ck_affine_relu_dropout_forward`: at every level the bits of the Swift
+    /// formula (ReluFunction of x a + b, times keep scale), with and without keep flags, over lengths
+    /// with and without a vector tail.
+    @Test(arguments: [0, 1, 2] as [Int32]) func reluKernelIsTheSameAtEveryLevel(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let (a, b, scale): (Float, Float, Float) = (1.3, -0.2, 1 / 0.7)
+        for count in [1, 15, 16, 37, 1000] {
+            let x = uniformTensor([count], -1, 1, seed: UInt64(count)).values
+            let keep = (0..<count).map { UInt8(($0 * 7 + 3) % 5 == 0 ? 0 : 1) }
+            for flags in [keep, nil] {
+                var y = [Float](repeating: .nan, count: count)
+                if let flags {
+                    ck_affine_relu_dropout_forward_level(level, x, a, b, flags, scale, &y, count)
+                } else {
+                    ck_affine_relu_dropout_forward_level(level, x, a, b, nil, scale, &y, count)
+                }
+                let expected = (0..<count).map { i -> Float in
+                    let relu = ReluFunction.apply(x[i] * a + b)
+                    return flags.map { relu * (Float($0[i]) * scale) } ?? relu
+                }
+                #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "count \(count), keep \(flags != nil)")
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import TensorCore
@@ -71,6 +72,25 @@ import TestSupport
         }
         #expect(maxAbsDifference(rmB.values, rmA.values) <= 1e-6, "running mean")
         #expect(maxAbsDifference(rvB.values, rvA.values) <= 1e-6, "running variance")
+    }
+
+    /// ReLU rows without dropout take CKernels' wide-vector row mean: at every level the same bits as the
+    /// Swift loop (reached here through all-ones keep flags, whose multiply by one is exact), for rows
+    /// shorter than a vector, with tails, and longer than one sum chunk.
+    @Test(arguments: [0, 1, 2] as [Int32]) func reluRowMeanIsTheSameAtEveryLevel(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        for length in [1, 15, 16, 17, 128, 1030, 2500] {
+            let x = uniformTensor([length], -1, 1, seed: UInt64(length)).values
+            let ones = [UInt8](repeating: 1, count: length)
+            var buffer = [Float](repeating: .nan, count: activationMeanChunk)
+            for (a, b) in [(Float(1.3), Float(-0.2)), (0.7, 0.4)] {
+                let scale = 1 / Float(length)
+                let swift = activatedRowMean(ReluFunction.self, x, ones, a: a, b: b, length: length, rowScale: scale,
+                                             buffer: &buffer)
+                let wide = ck_affine_relu_row_mean_level(level, x, length, a, b, scale, activationMeanChunk)
+                #expect(wide.bitPattern == swift.bitPattern, "length \(length), a \(a), b \(b)")
+            }
+        }
     }
 
     /// The fused op draws exactly what dropout on the full tensor draws, so the stream continues alike.

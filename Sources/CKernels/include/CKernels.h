@@ -72,6 +72,20 @@ void ck_relu_dropout_forward_level(int level, const float *x, const uint8_t *kee
 void ck_relu_dropout_backward_level(int level, const float *x, const uint8_t *keep, float scale, const float *g,
                                     float *gx, long count);
 
+/// Batch norm's affine, ReLU and (keep non-null) inverted dropout in one pass: y = relu(x a + b) (keep scale),
+/// x a and + b rounded separately: the same bits as TensorCore's batchNorm affine, ReluFunction and the
+/// dropout multiply one after the other.
+void ck_affine_relu_dropout_forward(const float *x, float a, float b, const uint8_t *keep, float scale, float *y, long count);
+void ck_affine_relu_dropout_forward_level(int level, const float *x, float a, float b, const uint8_t *keep, float scale,
+                                          float *y, long count);
+
+/// mean of relu(x a + b) over a row, scaled: Σ relu(x[i] a + b) scale for i < length, x a and + b rounded
+/// separately, relu(y) = y > 0 ? y : 0, summed as TensorCore's activatedRowMean does (chunks of `chunk`
+/// elements, each in 16 float lanes added in order and then its tail, the chunk sums in double, the total
+/// rounded to float before the scale): the same bits at every level.
+float ck_affine_relu_row_mean(const float *x, long length, float a, float b, float scale, long chunk);
+float ck_affine_relu_row_mean_level(int level, const float *x, long length, float a, float b, float scale, long chunk);
+
 /// One row of a radius-1 band: dst[j] = start[j] + k0 s0[j] + k1 s1[j] + k2 s2[j] for j < count, with the
 /// first `taps` (0 to 3) terms only, each product rounded before it is added, left to right (no fused
 /// multiply-add, so every level gives the same bits). dst must not overlap the other rows.

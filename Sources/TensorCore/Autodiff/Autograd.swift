@@ -32,11 +32,16 @@ extension Tensor {
     /// True when a gradient must flow into this tensor: a parameter, or the output of a recorded op.
     var needsGrad: Bool { requiresGrad || node != nil }
 
+    /// Whether an op on `inputs` records its backward pass: gradients are enabled and some input needs one.
+    static func recordsGradient(from inputs: [Tensor]) -> Bool {
+        GradMode.isEnabled && inputs.contains { $0.needsGrad }
+    }
+
     /// Records `output = op(inputs)` when gradients are enabled and some input needs a gradient.
     /// `backward` receives the output's gradient and returns one gradient (or nil) per input.
     @discardableResult
     func recorded(from inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        if GradMode.isEnabled, inputs.contains(where: { $0.needsGrad }) {
+        if Tensor.recordsGradient(from: inputs) {
             node = Node(inputs: inputs, backward: backward)
         }
         return self

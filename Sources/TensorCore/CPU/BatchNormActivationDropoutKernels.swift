@@ -71,6 +71,17 @@ func geluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, 
     }
 }
 
+/// `activationDropoutKernel` for ReLU, each frame's run of elements in `ck_affine_relu_dropout_forward`
+/// (wide vectors): the same operations in the same order, so the same bits.
+func reluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
+                       keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
+    let shared = UncheckedSendable((x, keep))
+    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: out) { start, count, a, b in
+        let (x, keep) = shared.value
+        ck_affine_relu_dropout_forward(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, out + start, count)
+    }
+}
+
 /// `activationDropoutUpstreamKernel` for GELU in `ck_affine_gelu_backward`: the same bits as the backward
 /// passes of `zeroingPadding`, `dropout` and `Tensor.gelu` one after the other.
 func geluDropoutUpstreamKernel(_ x: UnsafePointer<Float>, _ gOut: UnsafePointer<Float>, _ stats: BatchNormStatistics,
@@ -93,7 +104,7 @@ private func forEachFrameRun(_ g: ActivationDropoutGeometry, _ stats: BatchNormS
         let (keepFrame, zeroed) = shared.value
         for oc in s..<e {
             let o = oc / l.channels, c = oc % l.channels
-            let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+            let (a, b) = stats.affine(c)
             for f in 0..<g.frames {
                 let start = oc * l.inner + f * rest
                 if let keepFrame, keepFrame[o * g.frames + f] == 0 {

@@ -1,9 +1,18 @@
+import CKernels
+
 /// Kernels of `batchNormActivationDropoutMean`: x (outer, channels, inner) with inner = rows x length, the
 /// mean taken over each run of `length` contiguous elements.
 
 /// Per-channel batch-norm statistics and affine parameters, as the kernels use them.
 struct BatchNormStatistics: Sendable {
     let mean, rstd, gamma, beta: [Float]
+
+    /// Channel c's normalisation as one affine map x a + b (every kernel rounds it the same way).
+    @inline(__always)
+    func affine(_ c: Int) -> (a: Float, b: Float) {
+        let a = rstd[c] * gamma[c]
+        return (a, beta[c] - mean[c] * a)
+    }
 }
 
 struct ActivationMeanGeometry {
@@ -22,7 +31,7 @@ enum IdentityFunction: UnaryFunction {
 
 /// The chunk sizes the kernels work in: short enough for a float partial sum to keep its precision and for
 /// the chunk's buffer to stay in L1.
-private let chunkLength = 1024
+let activationMeanChunk = 1024
 
 /// buf[i] = keep[i] F(x[i] a + b) for i < n: the activated, masked values of one chunk.
 @inline(__always)
@@ -52,6 +61,28 @@ private func upstream<F: UnaryFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ 
     }
 }
 
+/// rowScale Σ keep[i] F(x[i] a + b) over one row of `length` elements: summed in chunks of `activationMeanChunk`
+/// (float vector sums, added up in double). `buffer` holds `activationMeanChunk` floats. The one place the
+/// rounding of a row's mean is decided (`winogradConvolutionRowMeans` gives the same bits through it).
+@inline(__always)
+func activatedRowMean<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Float>, _ keep: UnsafePointer<UInt8>?,
+                                        a: Float, b: Float, length: Int, rowScale: Float,
+                                        buffer buf: UnsafeMutablePointer<Float>) -> Float {
+    // ReLU without dropout (evaluation) in CKernels' wide vectors: the same operations in the same order.
+    if F.self == ReluFunction.self, keep == nil {
+        return ck_affine_relu_row_mean(x, length, a, b, rowScale, activationMeanChunk)
+    }
+    var sum = 0.0
+    var i = 0
+    while i < length {
+        let n = Swift.min(activationMeanChunk, length - i)
+        activated(f, x + i, keep.map { $0 + i }, a: a, b: b, into: buf, n)
+        sum += Double(vectorSum(buf, n))
+        i += n
+    }
+    return Float(sum) * rowScale
+}
+
 /// out[row] = mean over the row of keep * scale * F(x * a + b), a and b the channel's batch-norm affine.
 func activationMeanKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
                                             _ keep: UnsafePointer<UInt8>?, _ out: UnsafeMutablePointer<Float>,
@@ -59,22 +90,14 @@ func activationMeanKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePointer<Floa
     let l = g.layout, rows = g.rowsPerChannel, length = g.length
     let rowScale = g.dropoutScale / Float(length)
     parallelChunks(l.outer * l.channels, grain: Swift.max(1, 32_768 / Swift.max(l.inner, 1))) { s, e in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkLength) { buffer in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: activationMeanChunk) { buffer in
             let buf = buffer.baseAddress!
             for oc in s..<e {
-                let c = oc % l.channels
-                let a = stats.rstd[c] * stats.gamma[c], b = stats.beta[c] - stats.mean[c] * a
+                let (a, b) = stats.affine(oc % l.channels)
                 for row in 0..<rows {
                     let start = oc * l.inner + row * length
-                    var sum = 0.0
-                    var i = 0
-                    while i < length {
-                        let n = Swift.min(chunkLength, length - i)
-                        activated(f, x + start + i, keep.map { $0 + start + i }, a: a, b: b, into: buf, n)
-                        sum += Double(vectorSum(buf, n))
-                        i += n
-                    }
-                    out[oc * rows + row] = Float(sum) * rowScale
+                    out[oc * rows + row] = activatedRowMean(f, x + start, keep.map { $0 + start }, a: a, b: b, length: length,
+                                                            rowScale: rowScale, buffer: buf)
                 }
             }
         }
@@ -104,7 +127,7 @@ func activationMeanBackwardKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePoin
                 let start = oc * l.inner + row * length, rowGrad = gOut[oc * rows + row] * rowScale
                 var i = 0
                 while i < length {
-                    let count = Swift.min(chunkLength, length - i)
+                    let count = Swift.min(activationMeanChunk, length - i)
                     upstream(f, x + start + i, keep.map { $0 + start + i }, a: a, b: b, rowGrad: rowGrad, into: buf, count)
                     body(start + i, count)
                     i += count
@@ -117,11 +140,11 @@ func activationMeanBackwardKernel<F: UnaryFunction>(_ f: F.Type, _ x: UnsafePoin
         gBeta.withUnsafeMutableBufferPointer { bp in
             let (pGamma, pBeta) = (gp.baseAddress!, bp.baseAddress!)
             parallelChunks(l.channels, grain: Swift.max(1, 16_384 / Swift.max(l.perChannel, 1))) { cs, ce in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkLength) { buffer in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: activationMeanChunk) { buffer in
                     let buf = buffer.baseAddress!
                     for c in cs..<ce {
                         let m = stats.mean[c], r = stats.rstd[c]
-                        let a = r * stats.gamma[c], b = stats.beta[c] - m * a
+                        let (a, b) = stats.affine(c)
                         var sumG = 0.0, sumGX = 0.0
                         forEachChunk(channel: c, a: a, b: b, buf) { start, count in
                             sumG += Double(vectorSum(buf, count))

@@ -33,6 +33,19 @@ public final class BatchNorm: Module {
 }
 
 extension BatchNorm {
+    /// `activationDropoutMean(conv(x), activation:, dropout:)` as one op
+    /// (`Tensor.conv2dBatchNormActivationDropoutMean`): the same values, gradients, running statistics and
+    /// dropout draws; in evaluation without gradients, a Winograd convolution's output goes block by block
+    /// into the means, never written in full.
+    public func activationDropoutMean(ofConvolution conv: Conv2d, _ x: Tensor, activation: NormActivation,
+                                      dropout: Dropout) -> Tensor {
+        x.conv2dBatchNormActivationDropoutMean(weight: conv.weight, bias: conv.bias, stride: conv.stride,
+                                               padding: conv.padding, dilation: conv.dilation, bnWeight: weight,
+                                               bnBias: bias, runningMean: runningMean, runningVar: runningVar,
+                                               training: isTraining, momentum: momentum, eps: eps, activation: activation,
+                                               dropout: dropout.p, dropoutTraining: dropout.isTraining, rng: dropout.rng)
+    }
+
     /// `dropout(activation(self(x)))`, then the padded frames of `paddingMask` (B, T) zeroed as
     /// `zeroingPadding(mask:timeAxis: 2)`, as one op for x (B, C, T, ...): see
     /// `Tensor.batchNormActivationDropout`. Same values, gradients, running statistics and dropout draws as

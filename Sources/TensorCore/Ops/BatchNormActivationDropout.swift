@@ -39,7 +39,7 @@ extension Tensor {
         let keepFrame = mask?.storage.pointer
         switch activation {
         case .identity: activationDropoutKernel(IdentityFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
-        case .relu: activationDropoutKernel(ReluFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
+        case .relu: reluDropoutKernel(x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
         case .gelu: geluDropoutKernel(x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
         }
         return out.recorded(from: [x, weight, bias]) { g in

@@ -5,14 +5,7 @@ extension Tensor {
     /// x (N, C, H, W), weight (O, C, KH, KW), bias (O) -> (N, O, OH, OW).
     public func conv2d(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1)) -> Tensor {
-        checkArgument(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
-                     "conv2d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,H,W) and (O,C,KH,KW))")
-        if let bias { checkArgument(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
-        let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3],
-                             o: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
-                             strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
-                             dilH: dilation.0, dilW: dilation.1)
-        checkArgument(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) too small for kernel \(weight.shape) with padding \(padding)")
+        let g = conv2dGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         let out = Tensor.empty([g.n, g.o, g.outH, g.outW])
         let x = self
         let winograd = WinogradGeometry.forward(g)
@@ -42,6 +35,20 @@ extension Tensor {
             }
             return grads
         }
+    }
+
+    /// The geometry of `conv2d` on self, its arguments checked.
+    func conv2dGeometry(weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
+                        dilation: (Int, Int)) -> ConvGeometry {
+        checkArgument(rank == 4 && weight.rank == 4 && weight.shape[1] == shape[1],
+                     "conv2d: input \(shape) and weight \(weight.shape) do not fit (need (N,C,H,W) and (O,C,KH,KW))")
+        if let bias { checkArgument(bias.shape == [weight.shape[0]], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
+        let g = ConvGeometry(n: shape[0], c: shape[1], h: shape[2], w: shape[3],
+                             o: weight.shape[0], kh: weight.shape[2], kw: weight.shape[3],
+                             strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
+                             dilH: dilation.0, dilW: dilation.1)
+        checkArgument(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) too small for kernel \(weight.shape) with padding \(padding)")
+        return g
     }
 
     /// x (N, C, L), weight (O, C, K), bias (O) -> (N, O, OL); computed as a (K, 1) 2-D convolution.
@@ -105,12 +112,21 @@ private func im2colConvBackward(_ x: Tensor, _ w: Tensor, _ gout: Tensor, _ gx: 
 /// counted as executed: the 16 transformed products, 2.25x fewer than the direct convolution's.
 private func winogradConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry,
                                  _ wg: WinogradGeometry) {
-    let u = winogradKernelTransform(w.storage.pointer, o: g.o, c: g.c, flipped: false)
+    forEachWinogradImage(w, g, wg) { n, u, v, m in
+        winogradConvolution(x.storage.pointer + n * g.c * g.h * g.w, u, bias: bias?.storage.pointer,
+                            out.storage.pointer + n * g.o * g.outH * g.outW, wg, v: v, m: m)
+    }
+}
+
+/// Runs `body(n, u, v, m)` for each image n of a Winograd convolution `wg` of the kernel `w` (of `g`): u
+/// the kernel transformed once (for the input gradient when `flipped`), v and m scratch for one image.
+func forEachWinogradImage(_ w: Tensor, _ g: ConvGeometry, _ wg: WinogradGeometry, flipped: Bool = false,
+                          _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    let u = winogradKernelTransform(w.storage.pointer, o: g.o, c: g.c, flipped: flipped)
     let sizes = winogradScratch(wg)
     let v = Tensor.empty([sizes.v]), m = Tensor.empty([sizes.m])
     for n in 0..<g.n {
-        winogradConvolution(x.storage.pointer + n * g.c * g.h * g.w, u.storage.pointer, bias: bias?.storage.pointer,
-                            out.storage.pointer + n * g.o * g.outH * g.outW, wg, v: v.storage.pointer, m: m.storage.pointer)
+        body(n, u.storage.pointer, v.storage.pointer, m.storage.pointer)
     }
 }
 
@@ -118,12 +134,9 @@ private func winogradConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ ou
 /// flipped, transposed kernel, itself an F(2x2, 3x3) convolution. Overwrites gx.
 private func winogradConvInputGradient(_ w: Tensor, _ gout: Tensor, _ gx: Tensor, _ g: ConvGeometry) {
     let wg = WinogradGeometry.inputGradient(g)
-    let u = winogradKernelTransform(w.storage.pointer, o: g.o, c: g.c, flipped: true)
-    let sizes = winogradScratch(wg)
-    let v = Tensor.empty([sizes.v]), m = Tensor.empty([sizes.m])
-    for n in 0..<g.n {
-        winogradConvolution(gout.storage.pointer + n * g.o * g.outH * g.outW, u.storage.pointer, bias: nil,
-                            gx.storage.pointer + n * g.c * g.h * g.w, wg, v: v.storage.pointer, m: m.storage.pointer)
+    forEachWinogradImage(w, g, wg, flipped: true) { n, u, v, m in
+        winogradConvolution(gout.storage.pointer + n * g.o * g.outH * g.outW, u, bias: nil,
+                            gx.storage.pointer + n * g.c * g.h * g.w, wg, v: v, m: m)
     }
 }
 
