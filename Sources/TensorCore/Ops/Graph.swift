@@ -11,19 +11,15 @@ extension Tensor {
                      "bandAggregate: input \(shape) and coefficients \(coefficients.shape) do not fit radius \(radius)")
         if let bias { checkArgument(bias.shape == [shape[2]], "bandAggregate: bias \(bias.shape) for input \(shape)") }
         let (b, t, c) = (shape[0], shape[1], shape[2])
-        let width = 2 * radius + 1
         let out = Tensor.empty(shape)
         let px = UnsafePointer(storage.pointer), pk = UnsafePointer(coefficients.storage.pointer), po = out.storage.pointer
         // The row a pass starts from: the bias, or zeros.
         let start = bias ?? Tensor(zeros: [c])
         let pb = UnsafePointer(start.storage.pointer)
         withExtendedLifetime(start) {
-            parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
+            parallelChunks(b * t, grain: bandRowGrain(c)) { s, e in
                 for row in s..<e {
-                    let bi = row / t, ti = row % t
-                    bandRow(po + row * c, from: pb, 0..<c, radius: radius) { o in
-                        ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (bi * t + ti + o) * c) : nil
-                    }
+                    bandForwardRow(po + row * c, row: row, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb)
                 }
             }
         }
@@ -41,24 +37,59 @@ extension Tensor {
             let fusedBias = bias.map { $0.needsGrad } == true && b * t > 1 && c > 1
             let gb = fusedBias ? Tensor(zeros: [c]) : nil
             let pgb = gb?.storage.pointer
-            let rows = b * t, blocks = (c + 15) / 16
+            let rows = b * t
             withExtendedLifetime(zeros) {
-                parallelChunks(blocks, grain: Swift.max(1, 4096 / Swift.max(rows, 1))) { sb, eb in
-                    let columns = (sb * 16)..<Swift.min(c, eb * 16)
-                    for row in 0..<rows {
-                        let bi = row / t, si = row % t
-                        bandRow(pgx + row * c, from: pz, columns, radius: radius) { o in
-                            let src = bi * t + si - o
-                            return si - o >= 0 && si - o < t ? (pk[src * width + o + radius], pg + src * c) : nil
-                        }
-                        if let pgb { ck_row_sum(pgb + columns.lowerBound, pg + row * c + columns.lowerBound, columns.count) }
-                    }
+                parallelColumnBlocks(c, rows: rows) { columns in
+                    bandTransposeColumns(pgx, columns, rows: rows, frames: t, channels: c, radius: radius, coefficients: pk,
+                                         zeros: pz, biasSum: pgb, ready: { _ in }, gradientRow: { pg + $0 * c })
                 }
             }
             var grads: [Tensor?] = [gx]
             if let bias { grads.append(bias.needsGrad ? (gb ?? bias.reducedGradient(g)) : nil) }
             return grads
         }
+    }
+}
+
+/// Rows per thread chunk of a band's forward pass over rows of `c` channels.
+func bandRowGrain(_ c: Int) -> Int { Swift.max(1, 8192 / Swift.max(c, 1)) }
+
+/// Row `row` of the band's forward pass over the (B x T) rows of x with `c` channels (coefficients
+/// (B x T, 2 radius + 1)): dst = start + the taps of the row's frame that lie inside its sequence of `t`.
+@inline(__always)
+func bandForwardRow(_ dst: UnsafeMutablePointer<Float>, row: Int, x px: UnsafePointer<Float>, coefficients pk: UnsafePointer<Float>,
+                    frames t: Int, channels c: Int, radius: Int, start: UnsafePointer<Float>) {
+    let ti = row % t, width = 2 * radius + 1
+    bandRow(dst, from: start, 0..<c, radius: radius) { o in
+        ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (row + o) * c) : nil
+    }
+}
+
+/// A band's backward pass split across threads by column ranges (multiples of 16 columns, whole cache
+/// lines): `body` gets each thread's columns, and runs over every row for them.
+func parallelColumnBlocks(_ c: Int, rows: Int, _ body: (Range<Int>) -> Void) {
+    parallelChunks((c + 15) / 16, grain: Swift.max(1, 4096 / Swift.max(rows, 1))) { sb, eb in
+        body((sb * 16)..<Swift.min(c, eb * 16))
+    }
+}
+
+/// The transpose of the band over `columns` of every row: gx[s] = 0 + sum over o of k[s - o, o] g[s - o]
+/// (sources inside the row's sequence of `t`), g's rows from `gradientRow` (full rows, read at `columns`,
+/// valid once `ready(last)` has run for a row `last` at or past them: row s needs rows up to s + radius),
+/// and with `biasSum` each g row added into it over `columns`, rows in order.
+@inline(__always)
+func bandTransposeColumns(_ pgx: UnsafeMutablePointer<Float>, _ columns: Range<Int>, rows: Int, frames t: Int, channels c: Int,
+                          radius: Int, coefficients pk: UnsafePointer<Float>, zeros pz: UnsafePointer<Float>,
+                          biasSum pgb: UnsafeMutablePointer<Float>?, ready: (Int) -> Void,
+                          gradientRow: (Int) -> UnsafePointer<Float>) {
+    let width = 2 * radius + 1
+    for row in 0..<rows {
+        ready(Swift.min(rows - 1, row + radius))
+        let si = row % t
+        bandRow(pgx + row * c, from: pz, columns, radius: radius) { o in
+            si - o >= 0 && si - o < t ? (pk[(row - o) * width + o + radius], gradientRow(row - o)) : nil
+        }
+        if let pgb { ck_row_sum(pgb + columns.lowerBound, gradientRow(row) + columns.lowerBound, columns.count) }
     }
 }
 
