@@ -18,9 +18,7 @@ extension Tensor {
         let pb = UnsafePointer(start.storage.pointer)
         withExtendedLifetime(start) {
             parallelChunks(b * t, grain: bandRowGrain(c)) { s, e in
-                for row in s..<e {
-                    bandForwardRow(po + row * c, row: row, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb)
-                }
+                bandForwardRows(po, s..<e, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb)
             }
         }
         let x = self
@@ -40,8 +38,8 @@ extension Tensor {
             let rows = b * t
             withExtendedLifetime(zeros) {
                 parallelColumnBlocks(c, rows: rows) { columns in
-                    bandTransposeColumns(pgx, columns, rows: rows, frames: t, channels: c, radius: radius, coefficients: pk,
-                                         zeros: pz, biasSum: pgb, ready: { _ in }, gradientRow: { pg + $0 * c })
+                    bandTransposeColumns(pgx, columns, rows: rows, g: pg, coefficients: pk, frames: t, channels: c, radius: radius,
+                                         zeros: pz, biasSum: pgb)
                 }
             }
             var grads: [Tensor?] = [gx]
@@ -54,14 +52,27 @@ extension Tensor {
 /// Rows per thread chunk of a band's forward pass over rows of `c` channels.
 func bandRowGrain(_ c: Int) -> Int { Swift.max(1, 8192 / Swift.max(c, 1)) }
 
-/// Row `row` of the band's forward pass over the (B x T) rows of x with `c` channels (coefficients
-/// (B x T, 2 radius + 1)): dst = start + the taps of the row's frame that lie inside its sequence of `t`.
-@inline(__always)
-func bandForwardRow(_ dst: UnsafeMutablePointer<Float>, row: Int, x px: UnsafePointer<Float>, coefficients pk: UnsafePointer<Float>,
-                    frames t: Int, channels c: Int, radius: Int, start: UnsafePointer<Float>) {
-    let ti = row % t, width = 2 * radius + 1
-    bandRow(dst, from: start, 0..<c, radius: radius) { o in
-        ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (row + o) * c) : nil
+/// Rows `rows` of the band's forward pass over the (B x T) rows of x with `c` channels (coefficients
+/// (B x T, 2 radius + 1), sequences of `t` rows): y row r = start + the taps of its frame that lie inside
+/// its sequence; with `keep`, then ReLU and dropout, y = relu(row) * (keep * scale) (reluDropout's
+/// products), the band row itself kept only in a scratch row. Radius 1 runs in CKernels, whole ranges
+/// per call; wider bands row by row here. The same additions either way.
+func bandForwardRows(_ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>, x px: UnsafePointer<Float>,
+                     coefficients pk: UnsafePointer<Float>, frames t: Int, channels c: Int, radius: Int,
+                     start: UnsafePointer<Float>, keep: UnsafePointer<UInt8>? = nil, scale: Float = 1) {
+    if radius == 1 {
+        return ck_band_forward_rows(px, pk, start, t, c, rows.lowerBound, rows.upperBound, keep, scale, y)
+    }
+    let width = 2 * radius + 1
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: keep == nil ? 0 : c) { scratch in
+        for row in rows {
+            let ti = row % t
+            let dst = keep == nil ? y + row * c : scratch.baseAddress!
+            bandRow(dst, from: start, 0..<c, radius: radius) { o in
+                ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (row + o) * c) : nil
+            }
+            if let keep { ck_relu_dropout_forward(dst, keep + row * c, scale, y + row * c, c) }
+        }
     }
 }
 
@@ -73,23 +84,38 @@ func parallelColumnBlocks(_ c: Int, rows: Int, _ body: (Range<Int>) -> Void) {
     }
 }
 
-/// The transpose of the band over `columns` of every row: gx[s] = 0 + sum over o of k[s - o, o] g[s - o]
-/// (sources inside the row's sequence of `t`), g's rows from `gradientRow` (full rows, read at `columns`,
-/// valid once `ready(last)` has run for a row `last` at or past them: row s needs rows up to s + radius),
-/// and with `biasSum` each g row added into it over `columns`, rows in order.
-@inline(__always)
-func bandTransposeColumns(_ pgx: UnsafeMutablePointer<Float>, _ columns: Range<Int>, rows: Int, frames t: Int, channels c: Int,
-                          radius: Int, coefficients pk: UnsafePointer<Float>, zeros pz: UnsafePointer<Float>,
-                          biasSum pgb: UnsafeMutablePointer<Float>?, ready: (Int) -> Void,
-                          gradientRow: (Int) -> UnsafePointer<Float>) {
-    let width = 2 * radius + 1
-    for row in 0..<rows {
-        ready(Swift.min(rows - 1, row + radius))
-        let si = row % t
-        bandRow(pgx + row * c, from: pz, columns, radius: radius) { o in
-            si - o >= 0 && si - o < t ? (pk[(row - o) * width + o + radius], gradientRow(row - o)) : nil
+/// The transpose of that band over `columns` of all `rows`: gx row s = 0 + sum over o of k[s - o, o]
+/// gu[s - o] (sources inside the sequence), and with `biasSum` each gu row added into it over `columns`,
+/// rows in order. gu = g, or with `keep` (`y` the forward's output) ReLU-dropout's gradient (g (keep
+/// scale)) relu'(y): y > 0 exactly where the ReLU's input was and the frame kept, and where it was
+/// dropped both factors give the same signed zero (or NaN), so these are reluDropout's gradients; each
+/// gu row is computed once, into a ring of 2 radius + 1 rows, just before the transpose first reads it.
+func bandTransposeColumns(_ gx: UnsafeMutablePointer<Float>, _ columns: Range<Int>, rows: Int, g pg: UnsafePointer<Float>,
+                          coefficients pk: UnsafePointer<Float>, frames t: Int, channels c: Int, radius: Int,
+                          zeros pz: UnsafePointer<Float>, biasSum pgb: UnsafeMutablePointer<Float>?,
+                          y py: UnsafePointer<Float>? = nil, keep: UnsafePointer<UInt8>? = nil, scale: Float = 1) {
+    let span = 2 * radius + 1, (j, n) = (columns.lowerBound, columns.count)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: keep == nil ? 0 : span * c) { ring in
+        let ring = ring.baseAddress
+        if radius == 1 {
+            return ck_band_transpose_columns(pg, pk, pz, t, c, rows, j, columns.upperBound, py, keep, scale, ring, gx, pgb)
         }
-        if let pgb { ck_row_sum(pgb + columns.lowerBound, gradientRow(row) + columns.lowerBound, columns.count) }
+        var computed = 0
+        func gradientRow(_ q: Int) -> UnsafePointer<Float> { keep == nil ? pg + q * c : UnsafePointer(ring! + (q % span) * c) }
+        for row in 0..<rows {
+            if let keep, let py {
+                while computed <= Swift.min(rows - 1, row + radius) {
+                    let q = computed * c + j
+                    ck_relu_dropout_backward(py + q, keep + q, scale, pg + q, ring! + (computed % span) * c + j, n)
+                    computed += 1
+                }
+            }
+            let si = row % t
+            bandRow(gx + row * c, from: pz, columns, radius: radius) { o in
+                si - o >= 0 && si - o < t ? (pk[(row - o) * span + o + radius], gradientRow(row - o)) : nil
+            }
+            if let pgb { ck_row_sum(pgb + j, gradientRow(row) + j, n) }
+        }
     }
 }
 

@@ -35,30 +35,17 @@ extension Tensor {
         let pb = UnsafePointer(start.storage.pointer), po = out.storage.pointer, keep = mask.map { UnsafePointer($0.flags) }
         withExtendedLifetime((product, start)) {
             parallelChunks(b * t, grain: bandRowGrain(c)) { s, e in
-                guard let keep else {
-                    for r in s..<e { bandForwardRow(po + r * c, row: r, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb) }
-                    return
-                }
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { row in
-                    let u = row.baseAddress!
-                    for r in s..<e {
-                        bandForwardRow(u, row: r, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb)
-                        ck_relu_dropout_forward(u, keep + r * c, scale, po + r * c, c)
-                    }
-                }
+                bandForwardRows(po, s..<e, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb,
+                                keep: keep, scale: scale)
             }
         }
         let x = self
-        return out.recorded(from: [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            // With the activation, its gradient gu = (g (keep scale)) relu'(u) reads relu'(u) as out > 0,
-            // the same factor wherever it matters: out > 0 exactly where u > 0 and the frame is kept, and
-            // where it is dropped, g * 0 times 1 or times 0 is the same signed zero (or NaN). So gu is the
-            // reluDropout kernel's own backward with the output in place of the input, each row computed
-            // once, as the band's transpose first needs it, into a ring of 2 radius + 1 rows.
+        return out.recorded(from: [x, weight] + (bias.map { [$0] } ?? [])) { [unowned out] g in
+            // With the activation, the band's transpose computes its gradient from the output, row by row.
             let gt = Tensor.empty([b, t, c])
             let pk = UnsafePointer(coefficients.storage.pointer), pg = UnsafePointer(g.storage.pointer)
             let py = UnsafePointer(out.storage.pointer), keep = mask.map { UnsafePointer($0.flags) }, pgt = gt.storage.pointer
-            let rows = b * t, span = 2 * radius + 1
+            let rows = b * t
             let zeros = Tensor(zeros: [c])
             let pz = UnsafePointer(zeros.storage.pointer)
             // The bias gradient is summed in the transpose's pass, as bandAggregate sums it, unless
@@ -67,29 +54,17 @@ extension Tensor {
             let biasNeedsGrad = bias.map { $0.needsGrad } == true
             let fusedBias = biasNeedsGrad && rows > 1 && c > 1
             let gb = fusedBias ? Tensor(zeros: [c]) : nil
-            let wholeGu = biasNeedsGrad && !fusedBias && keep != nil ? Tensor.empty([b, t, c]) : nil
-            let pgb = gb?.storage.pointer, pgu = wholeGu?.storage.pointer
+            let pgb = gb?.storage.pointer
+            var wholeGu: Tensor? = nil
             withExtendedLifetime((zeros, mask)) {
                 parallelColumnBlocks(c, rows: rows) { columns in
-                    guard let keep else {
-                        bandTransposeColumns(pgt, columns, rows: rows, frames: t, channels: c, radius: radius, coefficients: pk,
-                                             zeros: pz, biasSum: pgb, ready: { _ in }, gradientRow: { pg + $0 * c })
-                        return
-                    }
-                    let (j, n) = (columns.lowerBound, columns.count)
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: span * c) { ring in
-                        let ring = ring.baseAddress!
-                        var computed = 0
-                        bandTransposeColumns(pgt, columns, rows: rows, frames: t, channels: c, radius: radius, coefficients: pk,
-                                             zeros: pz, biasSum: pgb, ready: { last in
-                            while computed <= last {
-                                let q = computed * c + j, slot = ring + (computed % span) * c + j
-                                ck_relu_dropout_backward(py + q, keep + q, scale, pg + q, slot, n)
-                                if let pgu { (pgu + q).update(from: slot, count: n) }
-                                computed += 1
-                            }
-                        }, gradientRow: { UnsafePointer(ring + ($0 % span) * c) })
-                    }
+                    bandTransposeColumns(pgt, columns, rows: rows, g: pg, coefficients: pk, frames: t, channels: c, radius: radius,
+                                         zeros: pz, biasSum: pgb, y: py, keep: keep, scale: scale)
+                }
+                if biasNeedsGrad && !fusedBias, let keep {
+                    let gu = Tensor.empty([b, t, c])
+                    ck_relu_dropout_backward(py, keep, scale, pg, gu.storage.pointer, rows * c)
+                    wholeGu = gu
                 }
             }
             // The products' gradients as `matmul`'s backward computes them for a batch against a shared matrix.
