@@ -1,14 +1,10 @@
 #include "CKernels.h"
+#include "ReluDropoutLoops.h"
 
 // ReLU then inverted dropout in one pass (TensorCore's reluDropout): y = relu(x) * (keep * scale), and its
 // gradient gx = (g * (keep * scale)) * relu'(x), the products of the Swift loops these replace in their
 // order, at the CPU's widest vectors. Products only, so every level gives the same bits.
 
-#define RELU_DROPOUT_FORWARD_LOOP                                                                   \
-    for (long i = 0; i < count; i++) y[i] = (x[i] > 0 ? x[i] : 0.0f) * ((float)keep[i] * scale);
-
-#define RELU_DROPOUT_BACKWARD_LOOP                                                                  \
-    for (long i = 0; i < count; i++) gx[i] = (g[i] * ((float)keep[i] * scale)) * (x[i] > 0 ? 1.0f : 0.0f);
 
 // Batch norm's affine first (TensorCore's batchNormActivationDropout for ReLU): pre = x a, then + b, in
 // separate statements so the compiler never fuses them, as batchNorm rounds them; then relu(pre), times

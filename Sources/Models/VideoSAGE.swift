@@ -91,8 +91,7 @@ public final class VideoSAGE: SummaryModel {
     func graphLayers(_ features: Tensor, graph: Tensor, packed: PackedSequences? = nil) -> Tensor {
         var h = featureProj(features)
         for (l, layer) in gcnLayers.enumerated() {
-            h = layer(h, graph: graph)
-            if l < gcnLayers.count - 1 { h = dropout(reluOf: h, packed: packed) }
+            h = layer(h, graph: graph, reluDropout: l < gcnLayers.count - 1 ? dropout : nil, packed: packed)
         }
         return h
     }
@@ -162,11 +161,13 @@ final class GraphConvolution: Module {
 
     var ownParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
 
-    /// h (B, T, in), or packed rows (R, in) with a graph of one row of R frames.
-    func callAsFunction(_ h: Tensor, graph: Tensor) -> Tensor {
-        guard h.rank == 2 else { return h.matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias) }
-        return h.reshaped([1] + h.shape).matmul(weight).bandAggregate(coefficients: graph, radius: 1, bias: bias)
-            .reshaped([h.shape[0], weight.shape[1]])
+    /// h (B, T, in), or the packed rows (R, in) of `packed` with a graph of one row of R frames; then,
+    /// with `reluDropout`, that module's ReLU and dropout, fused into the layer's op (`graphConvolution`).
+    func callAsFunction(_ h: Tensor, graph: Tensor, reluDropout: Dropout? = nil, packed: PackedSequences? = nil) -> Tensor {
+        let rows = h.rank == 2 ? h.reshaped([1] + h.shape) : h
+        let out = rows.graphConvolution(weight: weight, coefficients: graph, radius: 1, bias: bias, reluDropout: reluDropout,
+                                        packed: packed)
+        return h.rank == 2 ? out.reshaped([h.shape[0], weight.shape[1]]) : out
     }
 }
 

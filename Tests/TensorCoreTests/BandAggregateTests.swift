@@ -55,6 +55,45 @@ import Testing
         }
     }
 
+    /// The row-range kernels at every level this CPU runs, over two sequences of 9 rows (zero
+    /// coefficients among them) and 21 columns (a vector body and a tail): forward against the element-by-
+    /// element band, then ReLU and dropout as reluDropout's products; the transpose over a column range,
+    /// with the bias row sums, against the reference, from g or from the ReLU-dropout gradient.
+    @Test(arguments: [0, 1, 2] as [Int32]) func rowRangeKernelsAtEveryLevel(_ level: Int32) throws {
+        try #require(level <= ck_kernel_level(), "this CPU does not run level \(level)")
+        let (b, t, c) = (2, 9, 21), rows = b * t
+        var k = uniformTensor([b, t, 3], 0.1, 1, seed: 80).values
+        for i in stride(from: 0, to: k.count, by: 5) { k[i] = 0 }
+        let x = randomTensor([rows, c], seed: 81).values, g = randomTensor([rows, c], seed: 82).values
+        let start = randomTensor([c], seed: 83).values, zero = [Float](repeating: 0, count: c)
+        let keep = (0..<(rows * c)).map { UInt8(($0 * 7 + $0 / 3) % 3 == 0 ? 0 : 1) }, scale: Float = 2
+        let band = Self.reference(x, k, g, start: start, b: b, t: t, c: c, radius: 1).out
+        let activated = zip(band, keep).map { u, kept in (u > 0 ? u : 0) * (Float(kept) * scale) }
+        for withKeep in [false, true] {
+            var y = [Float](repeating: .nan, count: rows * c)
+            keep.withUnsafeBufferPointer { pkeep in
+                ck_band_forward_rows_level(level, x, k, start, t, c, 0, 5, withKeep ? pkeep.baseAddress : nil, scale, &y)
+                ck_band_forward_rows_level(level, x, k, start, t, c, 5, rows, withKeep ? pkeep.baseAddress : nil, scale, &y)
+            }
+            #expect(y == (withKeep ? activated : band), "forward, level \(level), keep \(withKeep)")
+            // gu from the forward's output: (g (keep scale)) relu'(y).
+            let gu = withKeep ? (0..<(rows * c)).map { i in (g[i] * (Float(keep[i]) * scale)) * (y[i] > 0 ? 1 : 0) } : g
+            let expected = Self.reference(x, k, gu, start: start, b: b, t: t, c: c, radius: 1).gx
+            var gx = [Float](repeating: .nan, count: rows * c), sum = [Float](repeating: 0, count: c)
+            var ring = [Float](repeating: .nan, count: 3 * c)
+            keep.withUnsafeBufferPointer { pkeep in
+                ck_band_transpose_columns_level(level, g, k, zero, t, c, rows, 5, 18, y, withKeep ? pkeep.baseAddress : nil, scale,
+                                                &ring, &gx, &sum)
+            }
+            for row in 0..<rows {
+                #expect(Array(gx[(row * c + 5)..<(row * c + 18)]) == Array(expected[(row * c + 5)..<(row * c + 18)]),
+                        "transpose row \(row), level \(level), keep \(withKeep)")
+            }
+            let sums = (0..<c).map { j in (5..<18).contains(j) ? (0..<rows).reduce(Float(0)) { $0 + gu[$1 * c + j] } : 0 }
+            #expect(sum == sums, "bias sums, level \(level), keep \(withKeep)")
+        }
+    }
+
     @Test(arguments: [(3, 1_500, 40, 1), (2, 700, 33, 2), (1, 1, 24, 1), (4, 1_200, 1, 1)])
     func matchesTheBandBitForBit(_ shape: (Int, Int, Int, Int)) {
         Threading.setCount(2)

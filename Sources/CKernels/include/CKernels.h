@@ -98,6 +98,27 @@ void ck_band_row_level(int level, float *dst, const float *start, int taps, floa
 void ck_row_sum(float *sum, const float *x, long count);
 void ck_row_sum_level(int level, float *sum, const float *x, long count);
 
+/// Rows [first, last) of a radius-1 band over rows of c floats in sequences of t rows (row r is frame
+/// r % t; coefficients k (rows, 3) for offsets -1, 0, +1): y row r = start + its taps inside the sequence
+/// with nonzero coefficients, in offset order (ck_band_row's additions); with keep (else NULL), then
+/// ReLU and dropout, y = relu(row) * (keep * scale), the band row itself never written.
+void ck_band_forward_rows(const float *x, const float *k, const float *start, long t, long c, long first, long last,
+                          const uint8_t *keep, float scale, float *y);
+void ck_band_forward_rows_level(int level, const float *x, const float *k, const float *start, long t, long c,
+                                long first, long last, const uint8_t *keep, float scale, float *y);
+
+/// Columns [j0, j1) of the transpose of that band over all `rows`: gx row s = zero + k[s - o, o] gu[s - o]
+/// for o = -1, 0, +1 (sources inside the sequence, nonzero coefficients), and with sum (else NULL) each
+/// gu row added into it, rows in order. gu = g, or with keep (else NULL; y the forward's output) the
+/// ReLU-dropout gradient (g (keep scale)) relu'(y), each row computed once into ring (3 x c floats).
+/// zero: c zeros.
+void ck_band_transpose_columns(const float *g, const float *k, const float *zero, long t, long c, long rows, long j0,
+                               long j1, const float *y, const uint8_t *keep, float scale, float *ring, float *gx,
+                               float *sum);
+void ck_band_transpose_columns_level(int level, const float *g, const float *k, const float *zero, long t, long c,
+                                     long rows, long j0, long j1, const float *y, const uint8_t *keep, float scale,
+                                     float *ring, float *gx, float *sum);
+
 /// One Adam / AdamW step's constants, PyTorch's update: grad = g + l2 p; m = beta1 m + (1 - beta1) grad;
 /// v = beta2 v + (1 - beta2) grad^2; p = decay p - step_size m / (sqrt(v) / bias2_root + eps), where
 /// step_size = lr / (1 - beta1^t), bias2_root = sqrt(1 - beta2^t), decay = 1 - lr wd for AdamW (else 1)

@@ -11,20 +11,14 @@ extension Tensor {
                      "bandAggregate: input \(shape) and coefficients \(coefficients.shape) do not fit radius \(radius)")
         if let bias { checkArgument(bias.shape == [shape[2]], "bandAggregate: bias \(bias.shape) for input \(shape)") }
         let (b, t, c) = (shape[0], shape[1], shape[2])
-        let width = 2 * radius + 1
         let out = Tensor.empty(shape)
         let px = UnsafePointer(storage.pointer), pk = UnsafePointer(coefficients.storage.pointer), po = out.storage.pointer
         // The row a pass starts from: the bias, or zeros.
         let start = bias ?? Tensor(zeros: [c])
         let pb = UnsafePointer(start.storage.pointer)
         withExtendedLifetime(start) {
-            parallelChunks(b * t, grain: Swift.max(1, 8192 / Swift.max(c, 1))) { s, e in
-                for row in s..<e {
-                    let bi = row / t, ti = row % t
-                    bandRow(po + row * c, from: pb, 0..<c, radius: radius) { o in
-                        ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (bi * t + ti + o) * c) : nil
-                    }
-                }
+            parallelChunks(b * t, grain: bandRowGrain(c)) { s, e in
+                bandForwardRows(po, s..<e, x: px, coefficients: pk, frames: t, channels: c, radius: radius, start: pb)
             }
         }
         let x = self
@@ -41,23 +35,86 @@ extension Tensor {
             let fusedBias = bias.map { $0.needsGrad } == true && b * t > 1 && c > 1
             let gb = fusedBias ? Tensor(zeros: [c]) : nil
             let pgb = gb?.storage.pointer
-            let rows = b * t, blocks = (c + 15) / 16
+            let rows = b * t
             withExtendedLifetime(zeros) {
-                parallelChunks(blocks, grain: Swift.max(1, 4096 / Swift.max(rows, 1))) { sb, eb in
-                    let columns = (sb * 16)..<Swift.min(c, eb * 16)
-                    for row in 0..<rows {
-                        let bi = row / t, si = row % t
-                        bandRow(pgx + row * c, from: pz, columns, radius: radius) { o in
-                            let src = bi * t + si - o
-                            return si - o >= 0 && si - o < t ? (pk[src * width + o + radius], pg + src * c) : nil
-                        }
-                        if let pgb { ck_row_sum(pgb + columns.lowerBound, pg + row * c + columns.lowerBound, columns.count) }
-                    }
+                parallelColumnBlocks(c, rows: rows) { columns in
+                    bandTransposeColumns(pgx, columns, rows: rows, g: pg, coefficients: pk, frames: t, channels: c, radius: radius,
+                                         zeros: pz, biasSum: pgb)
                 }
             }
             var grads: [Tensor?] = [gx]
             if let bias { grads.append(bias.needsGrad ? (gb ?? bias.reducedGradient(g)) : nil) }
             return grads
+        }
+    }
+}
+
+/// Rows per thread chunk of a band's forward pass over rows of `c` channels.
+func bandRowGrain(_ c: Int) -> Int { Swift.max(1, 8192 / Swift.max(c, 1)) }
+
+/// Rows `rows` of the band's forward pass over the (B x T) rows of x with `c` channels (coefficients
+/// (B x T, 2 radius + 1), sequences of `t` rows): y row r = start + the taps of its frame that lie inside
+/// its sequence; with `keep`, then ReLU and dropout, y = relu(row) * (keep * scale) (reluDropout's
+/// products), the band row itself kept only in a scratch row. Radius 1 runs in CKernels, whole ranges
+/// per call; wider bands row by row here. The same additions either way.
+func bandForwardRows(_ y: UnsafeMutablePointer<Float>, _ rows: Range<Int>, x px: UnsafePointer<Float>,
+                     coefficients pk: UnsafePointer<Float>, frames t: Int, channels c: Int, radius: Int,
+                     start: UnsafePointer<Float>, keep: UnsafePointer<UInt8>? = nil, scale: Float = 1) {
+    if radius == 1 {
+        return ck_band_forward_rows(px, pk, start, t, c, rows.lowerBound, rows.upperBound, keep, scale, y)
+    }
+    let width = 2 * radius + 1
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: keep == nil ? 0 : c) { scratch in
+        for row in rows {
+            let ti = row % t
+            let dst = keep == nil ? y + row * c : scratch.baseAddress!
+            bandRow(dst, from: start, 0..<c, radius: radius) { o in
+                ti + o >= 0 && ti + o < t ? (pk[row * width + o + radius], px + (row + o) * c) : nil
+            }
+            if let keep { ck_relu_dropout_forward(dst, keep + row * c, scale, y + row * c, c) }
+        }
+    }
+}
+
+/// A band's backward pass split across threads by column ranges (multiples of 16 columns, whole cache
+/// lines): `body` gets each thread's columns, and runs over every row for them.
+func parallelColumnBlocks(_ c: Int, rows: Int, _ body: (Range<Int>) -> Void) {
+    parallelChunks((c + 15) / 16, grain: Swift.max(1, 4096 / Swift.max(rows, 1))) { sb, eb in
+        body((sb * 16)..<Swift.min(c, eb * 16))
+    }
+}
+
+/// The transpose of that band over `columns` of all `rows`: gx row s = 0 + sum over o of k[s - o, o]
+/// gu[s - o] (sources inside the sequence), and with `biasSum` each gu row added into it over `columns`,
+/// rows in order. gu = g, or with `keep` (`y` the forward's output) ReLU-dropout's gradient (g (keep
+/// scale)) relu'(y): y > 0 exactly where the ReLU's input was and the frame kept, and where it was
+/// dropped both factors give the same signed zero (or NaN), so these are reluDropout's gradients; each
+/// gu row is computed once, into a ring of 2 radius + 1 rows, just before the transpose first reads it.
+func bandTransposeColumns(_ gx: UnsafeMutablePointer<Float>, _ columns: Range<Int>, rows: Int, g pg: UnsafePointer<Float>,
+                          coefficients pk: UnsafePointer<Float>, frames t: Int, channels c: Int, radius: Int,
+                          zeros pz: UnsafePointer<Float>, biasSum pgb: UnsafeMutablePointer<Float>?,
+                          y py: UnsafePointer<Float>? = nil, keep: UnsafePointer<UInt8>? = nil, scale: Float = 1) {
+    let span = 2 * radius + 1, (j, n) = (columns.lowerBound, columns.count)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: keep == nil ? 0 : span * c) { ring in
+        let ring = ring.baseAddress
+        if radius == 1 {
+            return ck_band_transpose_columns(pg, pk, pz, t, c, rows, j, columns.upperBound, py, keep, scale, ring, gx, pgb)
+        }
+        var computed = 0
+        func gradientRow(_ q: Int) -> UnsafePointer<Float> { keep == nil ? pg + q * c : UnsafePointer(ring! + (q % span) * c) }
+        for row in 0..<rows {
+            if let keep, let py {
+                while computed <= Swift.min(rows - 1, row + radius) {
+                    let q = computed * c + j
+                    ck_relu_dropout_backward(py + q, keep + q, scale, pg + q, ring! + (computed % span) * c + j, n)
+                    computed += 1
+                }
+            }
+            let si = row % t
+            bandRow(gx + row * c, from: pz, columns, radius: radius) { o in
+                si - o >= 0 && si - o < t ? (pk[(row - o) * span + o + radius], gradientRow(row - o)) : nil
+            }
+            if let pgb { ck_row_sum(pgb + j, gradientRow(row) + j, n) }
         }
     }
 }
