@@ -55,8 +55,9 @@ final class LoGoNetLocalPath: Module {
         let xp = featureProj(x)                                             // (B, T, H)
         let convInput = xp.zeroingPadding(mask: mask, timeAxis: 1).reshaped([b, 1, t, xp.shape[2]])
         // dropout(gelu(bn1(conv1(x)))).zeroingPadding(mask: mask, timeAxis: 2) as one op over the
-        // (B, H/2, T, H) tensor, the largest of the model (the same bits, one pass instead of four).
-        let c = bn1.activationDropout(conv1(convInput), activation: .gelu, dropout: dropout, paddingMask: mask)
+        // (B, H/2, T, H) tensor, the largest of the model (the same bits, one pass instead of four; in
+        // evaluation the convolution's output goes plane by plane through bn1 and GELU in cache).
+        let c = bn1.activationDropout(ofConvolution: conv1, convInput, activation: .gelu, dropout: dropout, paddingMask: mask)
         // mean_channels(bn2(conv2(c))) without the (B, H, T, H) conv output: batch norm is affine per
         // channel, so the channel mean is a single-channel convolution whose batch statistics come from
         // the moments of c (TensorCore's columnConvBatchNormChannelMean; same values and gradients).

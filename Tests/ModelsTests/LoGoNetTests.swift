@@ -181,6 +181,22 @@ private func evalScores(_ model: LoGoNet, _ x: Tensor, _ mask: Tensor) -> [Float
                                                            paddedScoresAreZero: false)
     }
 
+    /// In evaluation without gradients the local path's conv1 -> bn1 -> GELU runs plane by plane
+    /// (`conv2dBatchNormActivationDropout`): the same bits as with gradients recorded (the two ops), also
+    /// for a padded batch, which takes the two ops.
+    @Test func evaluationWithoutGradientsGivesTheSameBits() throws {
+        let model = try LoGoNet(config: smallConfig(kernel: 3, crossAttention: true, adaptiveFusion: true, maxLen: 32), seed: 5)
+        for lengths in [[9], [7, 4]] {
+            let (features, mask) = ReportModelChecks.batch(lengths: lengths, inputDim: model.inputDim, seed: 6)
+            model.train()
+            _ = GradMode.withNoGrad { model(features, mask: mask) }      // running statistics away from their start
+            model.eval()
+            let fused = GradMode.withNoGrad { model(features, mask: mask) }
+            let separate = model(features, mask: mask)                    // the parameters require gradients
+            #expect(fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern), "lengths \(lengths)")
+        }
+    }
+
     // MARK: Training, checkpoints, cost
 
     @Test func shortTrainingRunLowersTheLoss() throws {

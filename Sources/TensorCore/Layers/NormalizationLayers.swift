@@ -56,6 +56,19 @@ extension BatchNorm {
                                      dropout: dropout.p, dropoutTraining: dropout.isTraining, rng: dropout.rng,
                                      paddingMask: paddingMask)
     }
+
+    /// `activationDropout(conv(x), activation:, dropout:, paddingMask:)` as one op
+    /// (`Tensor.conv2dBatchNormActivationDropout`): the same values, gradients, running statistics and
+    /// dropout draws; in evaluation a one-channel (K, 1) convolution's output goes plane by plane through
+    /// the activation, never written in full before it.
+    public func activationDropout(ofConvolution conv: Conv2d, _ x: Tensor, activation: NormActivation, dropout: Dropout,
+                                  paddingMask: Tensor? = nil) -> Tensor {
+        x.conv2dBatchNormActivationDropout(weight: conv.weight, bias: conv.bias, stride: conv.stride, padding: conv.padding,
+                                           dilation: conv.dilation, bnWeight: weight, bnBias: bias, runningMean: runningMean,
+                                           runningVar: runningVar, training: isTraining, momentum: momentum, eps: eps,
+                                           activation: activation, dropout: dropout.p, dropoutTraining: dropout.isTraining,
+                                           rng: dropout.rng, paddingMask: paddingMask)
+    }
 }
 
 /// `nn.LayerNorm` over the last axis, with or without the affine parameters.

@@ -178,13 +178,27 @@ private func columnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out:
 /// The one-channel case (LoGoNet's conv1, (B, 1, T, H) -> (B, H/2, T, H)): every tap's product has
 /// K = 1, so the sgemm path above passes over the whole output once for the bias and once per tap.
 /// CKernels' `ck_column_conv_one_channel` does it in one pass with the same roundings (the same bits).
-private func oneChannelColumnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry) {
+/// With `epilogue`, each (image, channel) plane is convolved into a scratch plane instead, and
+/// `epilogue(output plane, scratch, channel)` writes the output from it while it is in cache.
+func oneChannelColumnConvForward(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ out: Tensor, _ g: ConvGeometry,
+                                 epilogue: ((UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void)? = nil) {
     let inPlane = g.h * g.w, outPlane = g.outH * g.w
     // The multiply-adds of the taps that land inside the image, as the sgemm path counted them.
     let tapRows = (0..<g.kh).reduce(0) { rows, i in let r = columnKernelRange(g, tap: i); return rows + Swift.max(0, r.hi - r.lo) }
     Accounting.addFlops(2 * g.n * g.o * tapRows * g.w)
     let (px, pw, pb, po) = (x.storage.pointer, w.storage.pointer, bias?.storage.pointer, out.storage.pointer)
     parallelChunks(g.n * g.o, grain: Swift.max(1, 65536 / Swift.max(outPlane, 1))) { s, e in
+        if let epilogue {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: outPlane) { scratch in
+                for item in s..<e {
+                    let (n, o) = (item / g.o, item % g.o)
+                    ck_column_conv_one_channel(px + n * inPlane, pw + o * g.kh, pb.map { $0 + o }, scratch.baseAddress!,
+                                               1, g.h, g.w, g.outH, g.kh, g.dilH, g.padH)
+                    epilogue(po + item * outPlane, scratch.baseAddress!, o)
+                }
+            }
+            return
+        }
         var item = s
         while item < e {
             // A run of channels of one image.
