@@ -13,9 +13,12 @@ import Testing
 @Suite("Graph convolution op against the product, band and ReLU-dropout ops", .serialized) struct GraphConvolutionTests {
     enum Activation: CaseIterable { case none, training, eval, zeroProbability }
 
-    /// (batch, frames, in, out, radius, packed lengths or none).
+    /// (batch, frames, in, out, radius, packed lengths or none). Rows x in x out stays at most 262,144, below
+    /// which OpenBLAS runs a product on one thread whatever its thread count: that count is process-wide,
+    /// and suites running beside this one change it (an evaluation pass runs its products single-threaded),
+    /// which changed the products' bits between the two paths of a case when they ran threaded.
     static let shapes: [(Int, Int, Int, Int, Int, [Int])] = [
-        (1, 2_980, 12, 40, 1, [700, 1, 1_279, 1_000]), (3, 700, 16, 33, 1, []), (2, 300, 8, 20, 2, []),
+        (1, 2_980, 2, 40, 1, [700, 1, 1_279, 1_000]), (3, 700, 3, 33, 1, []), (2, 300, 8, 20, 2, []),
         (1, 1, 8, 24, 1, []), (4, 200, 8, 1, 1, []), (1, 410, 6, 17, 2, [200, 10, 200]),
     ]
 
@@ -58,10 +61,9 @@ import Testing
                 }
                 let (fused, composed) = (run(fused: true), run(fused: false))
                 let names = ["output", "input gradient", "weight gradient", "bias gradient"]
-                for (name, (f, u)) in zip(names, zip(fused.values, composed.values)) {
-                    #expect(f == u, "\(name), shape \(Self.shapes[index]), \(activation), bias \(withBias)")
-                }
-                #expect(fused.next == composed.next, "random stream, \(activation)")
+                let mismatches = zip(names, zip(fused.values, composed.values)).filter { $1.0 != $1.1 }.map(\.0)
+                    + (fused.next == composed.next ? [] : ["random stream"])
+                #expect(mismatches.isEmpty, "\(mismatches), shape \(Self.shapes[index]), \(activation), bias \(withBias)")
             }
         }
     }
