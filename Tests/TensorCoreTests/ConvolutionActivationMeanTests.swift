@@ -6,14 +6,8 @@ import Testing
 /// evaluation its block-by-block Winograd path gives the same bits; whenever a gradient, batch statistics
 /// or dropout are involved it is the two ops, gradients, running statistics and dropout draws included.
 @Suite("Conv + batch norm + activation + mean") struct ConvolutionActivationMeanTests {
-    struct Case: Sendable, CustomTestStringConvertible {
-        let n, c, o, h, w, padH, padW: Int
-        var testDescription: String { "n\(n) c\(c) o\(o) \(h)x\(w) pad (\(padH), \(padW))" }
-        var geometry: ConvGeometry {
-            ConvGeometry(n: n, c: c, h: h, w: w, o: o, kh: 3, kw: 3, strideH: 1, strideW: 1,
-                         padH: padH, padW: padW, dilH: 1, dilW: 1)
-        }
-    }
+    /// A 3x3 convolution's shape, as the Winograd tests describe theirs.
+    typealias Case = WinogradConvolutionTests.Case
     static let cases: [Case] = [
         Case(n: 1, c: 16, o: 24, h: 7, w: 9, padH: 1, padW: 1),       // odd height and width: half tiles at both edges
         Case(n: 2, c: 16, o: 16, h: 10, w: 128, padH: 1, padW: 1),    // two images, two blocks of three tile rows

@@ -59,26 +59,32 @@ func activationDropoutUpstreamKernel<F: UnaryFunction>(_: F.Type, _ x: UnsafePoi
     }
 }
 
-/// `activationDropoutKernel` for GELU, each frame's run of elements in `ck_affine_gelu_forward` (wide
-/// vectors; Swift's generic loop runs GELU at the baseline SSE width): the same bits as `batchNorm`,
-/// `Tensor.gelu` (the same C formula), `dropout` and `zeroingPadding` one after the other.
-func geluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
-                       keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
-    let shared = UncheckedSendable((x, keep))
-    forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: out) { start, count, a, b in
-        let (x, keep) = shared.value
-        ck_affine_gelu_forward(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, out + start, count)
+/// A CKernels batch-norm affine + activation + dropout kernel: `ck_affine_gelu_forward` (GELU; Swift's
+/// generic loop runs it at the baseline SSE width) or `ck_affine_relu_dropout_forward` (ReLU).
+typealias AffineActivationDropoutKernel = @convention(c) (UnsafePointer<Float>?, Float, Float, UnsafePointer<UInt8>?, Float,
+                                                          UnsafeMutablePointer<Float>?, Int) -> Void
+
+extension NormActivation {
+    /// This activation's CKernels affine + activation + dropout kernel (none for the identity).
+    var affineDropoutKernel: AffineActivationDropoutKernel? {
+        switch self {
+        case .identity: nil
+        case .relu: ck_affine_relu_dropout_forward
+        case .gelu: ck_affine_gelu_forward
+        }
     }
 }
 
-/// `activationDropoutKernel` for ReLU, each frame's run of elements in `ck_affine_relu_dropout_forward`
-/// (wide vectors): the same operations in the same order, so the same bits.
-func reluDropoutKernel(_ x: UnsafePointer<Float>, _ stats: BatchNormStatistics, _ keep: UnsafePointer<UInt8>?,
-                       keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>, _ g: ActivationDropoutGeometry) {
+/// `activationDropoutKernel` in a CKernels kernel (wide vectors), each frame's run of elements at once: the
+/// same operations in the same order, so the same bits as `batchNorm`, the activation (GELU: the same C
+/// formula as `Tensor.gelu`), `dropout` and `zeroingPadding` one after the other.
+func affineActivationDropoutKernel(_ kernel: AffineActivationDropoutKernel, _ x: UnsafePointer<Float>, _ stats: BatchNormStatistics,
+                                   _ keep: UnsafePointer<UInt8>?, keepFrame: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+                                   _ g: ActivationDropoutGeometry) {
     let shared = UncheckedSendable((x, keep))
     forEachFrameRun(g, stats, keepFrame: keepFrame, zeroing: out) { start, count, a, b in
         let (x, keep) = shared.value
-        ck_affine_relu_dropout_forward(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, out + start, count)
+        kernel(x + start, a, b, keep.map { $0 + start }, g.dropoutScale, out + start, count)
     }
 }
 

@@ -37,10 +37,10 @@ extension Tensor {
         let out = Tensor.empty(shape)
         let x = self
         let keepFrame = mask?.storage.pointer
-        switch activation {
-        case .identity: activationDropoutKernel(IdentityFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
-        case .relu: reluDropoutKernel(x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
-        case .gelu: geluDropoutKernel(x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
+        if let kernel = activation.affineDropoutKernel {
+            affineActivationDropoutKernel(kernel, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
+        } else {
+            activationDropoutKernel(IdentityFunction.self, x.storage.pointer, stats, keep?.flags, keepFrame: keepFrame, out.storage.pointer, geometry)
         }
         return out.recorded(from: [x, weight, bias]) { g in
             // `keep` and `mask` are captured here, so they live exactly as long as the graph needs them.

@@ -15,19 +15,15 @@ extension Tensor {
         let g = conv2dGeometry(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
         checkArgument(p >= 0 && p < 1, "conv2dBatchNormActivationDropoutMean: dropout probability \(p) not in [0, 1)")
         let inputs = [self, weight, bnWeight, bnBias] + (bias.map { [$0] } ?? [])
-        guard !training, !dropoutTraining || p == 0, !Tensor.recordsGradient(from: inputs),
+        guard Tensor.evaluatesWithoutGradients(inputs, training: training, dropout: p, dropoutTraining: dropoutTraining),
               let winograd = WinogradGeometry.forward(g) else {
             return conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
                 .batchNormActivationDropoutMean(weight: bnWeight, bias: bnBias, runningMean: runningMean, runningVar: runningVar,
                                                 training: training, momentum: momentum, eps: eps, activation: activation,
                                                 dropout: p, dropoutTraining: dropoutTraining, rng: rng)
         }
-        for t in [bnWeight, bnBias, runningMean, runningVar] {
-            checkArgument(t.shape == [g.o], "conv2dBatchNormActivationDropoutMean: batch-norm parameter of shape \(t.shape) for \(g.o) output channels")
-        }
-        let layout = ChannelLayout(outer: g.n, channels: g.o, inner: g.outH * g.outW)
-        let stats = batchNormStatistics(layout, weight: bnWeight, bias: bnBias, runningMean: runningMean, runningVar: runningVar,
-                                        training: false, momentum: momentum, eps: eps)
+        let stats = evaluationBatchNorm("conv2dBatchNormActivationDropoutMean", g, weight: bnWeight, bias: bnBias,
+                                        runningMean: runningMean, runningVar: runningVar, momentum: momentum, eps: eps)
         let affine = (0..<g.o).map(stats.affine)
         let (scale, shift) = (affine.map(\.a), affine.map(\.b))
         let out = Tensor.empty([g.n, g.o, g.outH])
