@@ -211,4 +211,9 @@ void ck_softmax_backward_rows(const float *y, const float *g, float *gx, long fi
 void ck_softmax_backward_rows_level(int level, const float *y, const float *g, float *gx, long first_row, long last_row,
                                     long length);
 
+/// dst[i] = src[i] for i < count with non-temporal (cache-bypassing) stores where the CPU has them, else
+/// memcpy; dst and src must not overlap. For copies far larger than the cache.
+void ck_stream_copy(float *dst, const float *src, long count);
+void ck_stream_copy_level(int level, float *dst, const float *src, long count);
+
 #endif

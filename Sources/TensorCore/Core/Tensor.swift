@@ -63,11 +63,14 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         let longest = sequences.map { $0.count / width }.max()!
         let t = Tensor.empty([sequences.count, longest, width])
         let rowValues = longest * width, base = t.storage.pointer
+        let streaming = t.count * MemoryLayout<Float>.stride >= streamingCopyBytes
         // Sequences copied in parallel: a batch of 128 small-width videos is 67 MB.
         parallelChunks(sequences.count, grain: Swift.max(1, 262_144 / Swift.max(rowValues, 1))) { first, last in
             for b in first..<last {
                 let start = base + b * rowValues, s = sequences[b]
-                s.withUnsafeBufferPointer { if let from = $0.baseAddress { start.update(from: from, count: s.count) } }
+                s.withUnsafeBufferPointer {
+                    if let from = $0.baseAddress { copyValues(start, from: from, count: s.count, streaming: streaming) }
+                }
                 (start + s.count).update(repeating: 0, count: rowValues - s.count)
             }
         }
@@ -82,10 +85,13 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         for s in sequences { offsets.append(offsets[offsets.count - 1] + s.count) }
         let t = Tensor.empty([1, offsets[sequences.count] / width, width])
         let base = t.storage.pointer
+        let streaming = t.count * MemoryLayout<Float>.stride >= streamingCopyBytes
         // Sequences copied in parallel, each to its own place.
         parallelChunks(sequences.count, grain: Swift.max(1, 262_144 * sequences.count / Swift.max(offsets[sequences.count], 1))) { first, last in
             for i in first..<last {
-                sequences[i].withUnsafeBufferPointer { if let from = $0.baseAddress { (base + offsets[i]).update(from: from, count: $0.count) } }
+                sequences[i].withUnsafeBufferPointer {
+                    if let from = $0.baseAddress { copyValues(base + offsets[i], from: from, count: $0.count, streaming: streaming) }
+                }
             }
         }
         return t
