@@ -64,10 +64,13 @@ public struct Evaluator {
         // Each batch is laid out inside its item, so only the batches being scored hold a copy of their features.
         let layout = model.contract.layout
         let start = DispatchTime.now().uptimeNanoseconds
+        // One scoring pass: each weight is packed once for every video (`WeightPanels`).
         let scored = try GradMode.withNoGrad {
-            try Threading.concurrentMap(order) { b -> (scores: [Float], rows: [Range<Int>]) in
-                let batch = try ModelBatch(videos: videoBatches[b], needs: needs, layout: layout)
-                return (model.frameScores(batch).values, videoBatches[b].indices.map { batch.rows(of: $0) })
+            try WeightPanels.scoring {
+                try Threading.concurrentMap(order) { b -> (scores: [Float], rows: [Range<Int>]) in
+                    let batch = try ModelBatch(videos: videoBatches[b], needs: needs, layout: layout)
+                    return (model.frameScores(batch).values, videoBatches[b].indices.map { batch.rows(of: $0) })
+                }
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -46,4 +46,21 @@ struct EvaluatorTests {
         let batchDifference = Self.largestDifference(one.predictions, batched.predictions)
         #expect(batchDifference <= 1e-5, "\(name) \(variant): batched scores differ by \(batchDifference)")
     }
+
+    /// Batches of 2 to 4 videos score every video bit for bit as it scores alone, on 20-40-frame videos.
+    @Test(arguments: models) func batchesScoreEachVideoBitForBitAsAlone(_ name: String, _ variant: ModelVariant) throws {
+        let data = try Self.data()
+        let model = try ModelRegistry.standard.make(ModelSpec(name: name, variant: variant, size: .small, inputDim: 32, dropout: 0.1, seed: 5))
+        let keys = data.dataset.split.val
+        let previous = Threading.count
+        defer { Threading.setCount(previous) }
+        Threading.setCount(2)
+        let alone = try Evaluator(dataset: data.dataset, batchSize: 1).predict(model, keys: keys).predictions
+        for batchSize in [2, 3, 4] {
+            let batched = try Evaluator(dataset: data.dataset, batchSize: batchSize).predict(model, keys: keys).predictions
+            let moved = zip(alone, batched).map { a, b in zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }.reduce(0, +)
+            #expect(batched.map(\.count) == alone.map(\.count) && moved == 0,
+                    "\(name) \(variant), batches of \(batchSize): \(moved) scores differ from the videos' own")
+        }
+    }
 }

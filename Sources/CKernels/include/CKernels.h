@@ -216,4 +216,14 @@ void ck_softmax_backward_rows_level(int level, const float *y, const float *g, f
 void ck_stream_copy(float *dst, const float *src, long count);
 void ck_stream_copy_level(int level, float *dst, const float *src, long count);
 
+/// B (k x n; stored n x k when trans_b) as panels of 64 columns for ck_panel_gemm: panel p's row kk at
+/// panels[(p k + kk) 64 + j], zero beyond column n; panels holds ceil(n / 64) 64 k floats, 64-byte aligned.
+void ck_pack_panels(long n, long k, const float *b, long ldb, int trans_b, float *panels);
+
+/// Rows [first_row, last_row) of C (row stride ldc) = A (row stride lda) times the packed B (+ C when
+/// accumulate): each element one fused multiply-add per k in order from zero, whatever the rows. AVX-512
+/// only (ck_kernel_level() == 2).
+void ck_panel_gemm(long first_row, long last_row, long n, long k, const float *a, long lda, const float *panels,
+                   float *c, long ldc, int accumulate);
+
 #endif

@@ -17,25 +17,36 @@ public enum Threading {
     /// The thread count inside a `concurrentItems` item (bound on the worker thread that runs it).
     @TaskLocal fileprivate static var itemThreads: Int?
 
+    /// Held while OpenBLAS's (process-wide) thread count is handed over and for the whole of a
+    /// `concurrentItems` pass, so no other thread changes the count while the pass's products run on one
+    /// thread each (their bits would then depend on another thread's timing; only tests run several
+    /// sessions in one process).
+    fileprivate static let blasCountLock = Mutex(())
+
     /// A session sets the count once and each run sets it again: a repeated value is not handed to OpenBLAS
-    /// again.
+    /// again. Waits while a `concurrentItems` pass runs on another thread.
     public static func setCount(_ n: Int) {
         checkArgument(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
-        _count = n
-        if blasCount == n { return }
-        blasCount = n
-        openblas_set_num_threads(Int32(n))
+        blasCountLock.withLock { _ in
+            _count = n
+            if blasCount == n { return }
+            blasCount = n
+            openblas_set_num_threads(Int32(n))
+        }
     }
 }
 
 extension Threading {
     /// Runs `body` with OpenBLAS on one thread (each product runs on its caller's thread), then hands
-    /// OpenBLAS the session's count again. For `concurrentItems` only.
+    /// OpenBLAS the session's count again; `setCount` on another thread waits meanwhile. For
+    /// `concurrentItems` only (its items never set the count).
     fileprivate static func withSingleThreadedBLAS(_ body: () -> Void) {
-        guard let n = blasCount, n > 1 else { return body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(n)) }
-        body()
+        blasCountLock.withLock { _ in
+            guard let n = blasCount, n > 1 else { return body() }
+            openblas_set_num_threads(1)
+            defer { openblas_set_num_threads(Int32(n)) }
+            body()
+        }
     }
 }
 
@@ -47,7 +58,7 @@ extension Threading {
     /// item runs single-threaded, so its result is the same bits whichever thread runs it and whatever
     /// the count (the same as with a count of 1). Against the caller's own threads, the core's loops give
     /// the same bits (they split rows) but an OpenBLAS product can round differently (see
-    /// `independentProducts`). The caller's grad mode holds inside the
+    /// `independentProducts`). The caller's grad mode and `WeightPanels` pass hold inside the
     /// items; `Accounting.countingFlops` scopes do not see their FLOPs (other threads). Items must write
     /// disjoint outputs and must not change shared state (a model in eval mode reads its parameters only).
     public static func concurrentItems(_ n: Int, _ body: (Int) -> Void) {
@@ -56,7 +67,7 @@ extension Threading {
             for i in 0..<n { body(i) }
             return
         }
-        let gradEnabled = GradMode.isEnabled
+        let gradEnabled = GradMode.isEnabled, panels = WeightPanels.scope
         let next = ItemCounter()
         withSingleThreadedBLAS {
             withoutActuallyEscaping(body) { body in
@@ -65,7 +76,9 @@ extension Threading {
                 DispatchQueue.concurrentPerform(iterations: threads) { _ in
                     $itemThreads.withValue(1) {
                         GradMode.$enabled.withValue(gradEnabled) {
-                            while let i = next.take(below: n) { shared.value(i) }
+                            WeightPanels.$scope.withValue(panels) {
+                                while let i = next.take(below: n) { shared.value(i) }
+                            }
                         }
                     }
                 }

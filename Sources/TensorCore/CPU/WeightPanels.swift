@@ -1,0 +1,92 @@
+import CKernels
+import Synchronization
+
+/// Products against a model's weights while it scores videos: inside `WeightPanels.scoring`, a product
+/// whose right operand is a parameter runs in `ck_panel_gemm` on that weight packed once for the whole
+/// pass, instead of OpenBLAS packing the same weight (and the rows) again for every video.
+///
+/// Why: evaluation scores one video (a few hundred rows) at a time, and at those sizes OpenBLAS spent
+/// a fifth of VideoSAGE's and EDSNet's scoring packing operands; with the weights packed once, the
+/// kernel multiplies 130-row blocks at 206-239 GFLOP/s on one core against OpenBLAS's 140-183. And its
+/// bits do not depend on the rows multiplied with a row, so a batch of videos scores each video exactly
+/// as alone (OpenBLAS's kernels change with the matrix's size and rounded some rows differently).
+/// Training and everything outside a scoring pass keep OpenBLAS.
+public enum WeightPanels {
+    /// The packed weights of the scoring pass running on this task; nil outside one.
+    @TaskLocal static var scope: Scope?
+
+    /// Runs `body`, a scoring pass (no gradients, no parameter changed meanwhile), with products against
+    /// parameters in the panel kernel; `body` alone where the CPU lacks AVX-512. The packed weights are
+    /// freed when it returns.
+    public static func scoring<R>(_ body: () throws -> R) rethrows -> R {
+        guard ck_kernel_level() >= 2 else { return try body() }
+        return try $scope.withValue(Scope()) { try body() }
+    }
+
+    /// How the product's right operand derives from the weight, which keys its panels.
+    enum Form: Hashable {
+        /// The weight as stored, (k, n).
+        case asStored
+        /// The weight transposed: stored (n, k), as `Linear` keeps (out, in).
+        case transposed
+        /// A temporal convolution's (O, C, K) weight regrouped tap-major and transposed, (O, K C).
+        case tapMajor
+    }
+
+    final class Scope: Sendable {
+        private struct Key: Hashable {
+            let weight: ObjectIdentifier
+            let form: Form
+        }
+        private let entries = Mutex<[Key: Panels]>([:])
+
+        /// The weight's panels in `form`, packed from `b` on first use (by whichever thread asks first).
+        func panels(weight: Tensor, form: Form, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int, transB: Bool) -> Panels {
+            let key = Key(weight: ObjectIdentifier(weight), form: form)
+            if let found = entries.withLock({ $0[key] }) { return found }
+            let packed = Panels(weight: weight, n: n, k: k)
+            ck_pack_panels(n, k, b, ldb, transB ? 1 : 0, packed.pointer)
+            return entries.withLock { entries in
+                if let found = entries[key] { return found }
+                entries[key] = packed
+                return packed
+            }
+        }
+    }
+
+    /// A weight in `ck_panel_gemm`'s panels. Holds the weight, so its identity (the key) stays its own.
+    final class Panels: @unchecked Sendable {
+        let weight: Tensor
+        let n: Int, k: Int
+        let pointer: UnsafeMutablePointer<Float>
+
+        init(weight: Tensor, n: Int, k: Int) {
+            self.weight = weight
+            self.n = n
+            self.k = k
+            let count = (n + 63) / 64 * 64 * k
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+        }
+
+        deinit { pointer.deallocate() }
+    }
+
+    /// C (m x n, row stride ldc) = A (m x k, row stride lda) op(B) (+ C when `accumulate`), where op(B)
+    /// (b, ldb, transposed when `transB`) is `weight` in `form`, when a scoring pass is running, gradients
+    /// are off and `weight` is a parameter; returns false otherwise, and the caller multiplies with
+    /// OpenBLAS. Counts `flops` (default the product's 2 m n k). Rows split over the threads in blocks of
+    /// 6 (the kernel's), which changes no bit.
+    static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: Tensor, form: Form,
+                         b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, flops: Int? = nil) -> Bool {
+        guard let scope, weight.requiresGrad, !GradMode.isEnabled, m > 0, n > 0, k > 0 else { return false }
+        let panels = scope.panels(weight: weight, form: form, n: n, k: k, b: b, ldb: ldb, transB: transB)
+        Accounting.addFlops(flops ?? 2 * m * n * k)
+        let blocks = (m + 5) / 6
+        parallelChunks(blocks, grain: Swift.max(1, 262_144 / Swift.max(6 * n * k, 1))) { first, last in
+            ck_panel_gemm(first * 6, Swift.min(last * 6, m), n, k, a, lda, panels.pointer, c, ldc, accumulate ? 1 : 0)
+        }
+        return true
+    }
+}
