@@ -7,15 +7,15 @@ import Testing
 /// and against a double-precision product), the same bits for a row wherever it sits, and used exactly
 /// where it should be (a scoring pass, no gradients, a parameter), with weights packed per pass.
 @Suite("Weight panels") struct WeightPanelsTests {
-    /// Element (i, j): fused multiply-adds over k in order from zero, then added to C when accumulating.
+    /// Element (i, j): fused multiply-adds over k in order, from zero (from C when accumulating).
     static func definition(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, transB: Bool,
                            c: [Float], ldc: Int, accumulate: Bool) -> [Float] {
         var out = c
         for i in 0..<m {
             for j in 0..<n {
-                var acc: Float = 0
+                var acc: Float = accumulate ? c[i * ldc + j] : 0
                 for p in 0..<k { acc = acc.addingProduct(a[i * lda + p], transB ? b[j * ldb + p] : b[p * ldb + j]) }
-                out[i * ldc + j] = accumulate ? c[i * ldc + j] + acc : acc
+                out[i * ldc + j] = acc
             }
         }
         return out
@@ -45,7 +45,9 @@ import Testing
     /// Widths around the 64-column panels and the 6-row blocks, strided rows of A and C, both B layouts.
     @Test(arguments: [false, true]) func everyElementIsItsDefinitionBitForBit(transB: Bool) throws {
         try #require(ck_kernel_level() >= 2, "the panel kernel needs AVX-512")
-        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (6, 64, 64), (7, 65, 100), (13, 130, 33), (20, 1, 32), (12, 200, 7)] {
+        // k beyond one 256-deep block, and rows beyond one chunk (510 rows).
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (6, 64, 64), (7, 65, 100), (13, 130, 33), (20, 1, 32), (12, 200, 7),
+                          (9, 70, 600), (520, 3, 300)] {
             let (lda, ldb, ldc) = (k + 3, (transB ? k : n) + 2, n + 5)
             let a = Self.values(m * lda, seed: UInt64(m)), b = Self.values((transB ? n : k) * ldb, seed: UInt64(n))
             let c = Self.values(m * ldc, seed: 9)
@@ -56,12 +58,17 @@ import Testing
                                       accumulate: accumulate, rows: [0..<m])
                 let moved = (0..<got.count).filter { got[$0].bitPattern != expected[$0].bitPattern }
                 #expect(moved.isEmpty, "m \(m) n \(n) k \(k) accumulate \(accumulate): \(moved.count) values differ (first \(moved.first ?? -1)), columns beyond n included")
-                // And the definition itself is the product: against double precision.
+                // And the definition itself is the product: against double precision, within the error bound
+                // of k + 1 rounded operations, (k + 1) u times the sum of the terms' magnitudes.
                 for i in 0..<m {
                     for j in 0..<n {
-                        var s = accumulate ? Double(c[i * ldc + j]) : 0
-                        for p in 0..<k { s += Double(a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j]) }
-                        #expect(abs(Double(got[i * ldc + j]) - s) <= 1e-5 * (1 + abs(s)))
+                        var sum = accumulate ? Double(c[i * ldc + j]) : 0, magnitude = abs(sum)
+                        for p in 0..<k {
+                            let term = Double(a[i * lda + p]) * Double(transB ? b[j * ldb + p] : b[p * ldb + j])
+                            sum += term
+                            magnitude += abs(term)
+                        }
+                        #expect(abs(Double(got[i * ldc + j]) - sum) <= Double(k + 1) * 0x1p-24 * magnitude + 1e-30)
                     }
                 }
             }

@@ -221,8 +221,8 @@ void ck_stream_copy_level(int level, float *dst, const float *src, long count);
 void ck_pack_panels(long n, long k, const float *b, long ldb, int trans_b, float *panels);
 
 /// Rows [first_row, last_row) of C (row stride ldc) = A (row stride lda) times the packed B (+ C when
-/// accumulate): each element one fused multiply-add per k in order from zero, whatever the rows. AVX-512
-/// only (ck_kernel_level() == 2).
+/// accumulate): each element fused multiply-adds over k in order, starting from zero (from C when
+/// accumulating), whatever the rows. AVX-512 only (ck_kernel_level() == 2).
 void ck_panel_gemm(long first_row, long last_row, long n, long k, const float *a, long lda, const float *panels,
                    float *c, long ldc, int accumulate);
 
