@@ -45,14 +45,17 @@ public final class TrainingStep {
         if let limit = model.contract.maxBatchSize {
             checkArgument(batch.count <= limit, "\(model.name): a batch of \(batch.count) videos, but the model takes at most \(limit) per step")
         }
-        let loss = model.trainingLoss(batch)
-        let value = loss.item
-        if value.isFinite {
-            (loss * (share / Float(schedule.gradientAccumulation))).backward()
-        } else {
-            sawNonFiniteLoss = true
+        // Forward and backward read the parameters only: their large products may use packed weights.
+        return WeightPanels.training {
+            let loss = model.trainingLoss(batch)
+            let value = loss.item
+            if value.isFinite {
+                (loss * (share / Float(schedule.gradientAccumulation))).backward()
+            } else {
+                sawNonFiniteLoss = true
+            }
+            return value
         }
-        return value
     }
 
     /// With a reducer: one all-reduce (sum) of a flat buffer holding every gradient, `scalars` and the

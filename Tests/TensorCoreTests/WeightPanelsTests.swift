@@ -129,4 +129,38 @@ import Testing
                                        c: [Float](repeating: 0, count: 300), ldc: 30, accumulate: false)
         #expect(after == expected && after != before)
     }
+
+    /// In a training step, products against parameters over `trainingRows` rows or more run in the kernel,
+    /// forward (x Wᵀ + b) and backward (the input gradient g W); smaller ones and the weight gradient stay
+    /// OpenBLAS's.
+    @Test func aTrainingStepUsesPanelsForItsLargeProductsOnly() throws {
+        try #require(ck_kernel_level() >= 2, "the panel kernel needs AVX-512")
+        let (k, n) = (40, 24)
+        let weight = Initializer.parameter(randomTensor([n, k], seed: 11)), bias = Initializer.parameter(randomTensor([n], seed: 12))
+        for rows in [WeightPanels.trainingRows - 1, WeightPanels.trainingRows] {
+            let x = randomTensor([rows, k], seed: 13), g = randomTensor([rows, n], seed: 14)
+            let large = rows >= WeightPanels.trainingRows
+            let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
+            let panels = Self.definition(m: rows, n: n, k: k, a: x.values, lda: k, b: weight.values, ldb: k, transB: true,
+                                         c: (0..<rows).flatMap { _ in bias.values }, ldc: n, accumulate: true)
+            try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
+            x.requiresGrad = true
+            let (plainInput, plainWeight): ([Float], [Float]) = {
+                x.linear(weight: weight, bias: bias).backward(seed: g)
+                defer { x.grad = nil; weight.grad = nil; bias.grad = nil }
+                return (x.grad!.values, weight.grad!.values)
+            }()
+            let forward = WeightPanels.training { () -> [Float] in
+                let y = x.linear(weight: weight, bias: bias)
+                y.backward(seed: g)
+                return y.values
+            }
+            #expect(forward == (large ? panels : openBLAS), "\(rows) rows: forward")
+            let inputGradient = Self.definition(m: rows, n: k, k: n, a: g.values, lda: n, b: weight.values, ldb: k, transB: false,
+                                                c: [Float](repeating: 0, count: rows * k), ldc: k, accumulate: false)
+            #expect(x.grad!.values == (large ? inputGradient : plainInput), "\(rows) rows: input gradient")
+            #expect(weight.grad!.values == plainWeight, "\(rows) rows: the weight gradient is OpenBLAS's")
+            x.grad = nil; weight.grad = nil; bias.grad = nil
+        }
+    }
 }

@@ -10,18 +10,32 @@ import Synchronization
 /// kernel multiplies 130-row blocks at 206-239 GFLOP/s on one core against OpenBLAS's 140-183. And its
 /// bits do not depend on the rows multiplied with a row, so a batch of videos scores each video exactly
 /// as alone (OpenBLAS's kernels change with the matrix's size and rounded some rows differently).
-/// Training and everything outside a scoring pass keep OpenBLAS.
+/// A training step uses it for its largest products only (`training`); everything else keeps OpenBLAS.
 public enum WeightPanels {
     /// The packed weights of the scoring pass running on this task; nil outside one.
     @TaskLocal static var scope: Scope?
 
-    /// Runs `body`, a scoring pass (no gradients, no parameter changed meanwhile), with products against
-    /// parameters in the panel kernel; `body` alone where the CPU lacks AVX-512. The packed weights are
-    /// freed when it returns.
+    /// Runs `body`, a scoring pass (no parameter changed meanwhile), with its products against parameters
+    /// without gradients in the panel kernel; `body` alone where the CPU lacks AVX-512. The packed weights
+    /// are freed when it returns.
     public static func scoring<R>(_ body: () throws -> R) rethrows -> R {
         guard ck_kernel_level() >= 2 else { return try body() }
-        return try $scope.withValue(Scope()) { try body() }
+        return try $scope.withValue(Scope(minimumRows: 1, withGradients: false)) { try body() }
     }
+
+    /// Runs `body`, a training step's forward and backward (no parameter changed meanwhile), with its
+    /// products against parameters over at least `trainingRows` rows in the panel kernel, gradients on or
+    /// off (the forward's x Wᵀ and the backward's g W); `body` alone where the CPU lacks AVX-512.
+    public static func training<R>(_ body: () throws -> R) rethrows -> R {
+        guard ck_kernel_level() >= 2 else { return try body() }
+        return try $scope.withValue(Scope(minimumRows: trainingRows, withGradients: true)) { try body() }
+    }
+
+    /// Each step packs its weights again (they change every step), which costs about what 200 of a
+    /// product's rows do: from 4,096 rows on the packing is under 5% and the kernel wins (small VideoSAGE's
+    /// 16,496-row step: 62 ms against 72 with OpenBLAS); at 512 rows (8 x 64 frames at published widths) it
+    /// lost a third (EDSNet: 185 ms against 138), so those products stay OpenBLAS's.
+    static let trainingRows = 4096
 
     /// How the product's right operand derives from the weight, which keys its panels.
     enum Form: Hashable {
@@ -34,6 +48,16 @@ public enum WeightPanels {
     }
 
     final class Scope: Sendable {
+        /// The fewest rows a product needs to run in the kernel.
+        let minimumRows: Int
+        /// Whether products recorded for gradients (and the backward's) run in the kernel too.
+        let withGradients: Bool
+
+        init(minimumRows: Int, withGradients: Bool) {
+            self.minimumRows = minimumRows
+            self.withGradients = withGradients
+        }
+
         private struct Key: Hashable {
             let weight: ObjectIdentifier
             let form: Form
@@ -73,14 +97,15 @@ public enum WeightPanels {
     }
 
     /// C (m x n, row stride ldc) = A (m x k, row stride lda) op(B) (+ C when `accumulate`), where op(B)
-    /// (b, ldb, transposed when `transB`) is `weight` in `form`, when a scoring pass is running, gradients
-    /// are off and `weight` is a parameter; returns false otherwise, and the caller multiplies with
-    /// OpenBLAS. Counts `flops` (default the product's 2 m n k). Rows split over the threads in blocks of
+    /// (b, ldb, transposed when `transB`) is `weight` in `form`, when `weight` is a parameter and a pass
+    /// runs that takes this product (`scoring`: gradients off; `training`: `trainingRows` rows or more);
+    /// returns false otherwise, and the caller multiplies with OpenBLAS. Counts `flops` (default the product's 2 m n k). Rows split over the threads in blocks of
     /// 6 (the kernel's), which changes no bit.
     static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: Tensor, form: Form,
                          b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, flops: Int? = nil) -> Bool {
-        guard let scope, weight.requiresGrad, !GradMode.isEnabled, m > 0, n > 0, k > 0 else { return false }
+        guard let scope, weight.requiresGrad, m >= scope.minimumRows, scope.withGradients || !GradMode.isEnabled,
+              m > 0, n > 0, k > 0 else { return false }
         let panels = scope.panels(weight: weight, form: form, n: n, k: k, b: b, ldb: ldb, transB: transB)
         Accounting.addFlops(flops ?? 2 * m * n * k)
         let blocks = (m + 5) / 6
