@@ -163,8 +163,11 @@ public enum SpeedBenchmark {
                 + "on the random batch was not finite), so no training time is reported; the timed steps would have been forward passes")
         }
         model.eval()
-        _ = measure(steps: options.warmup, inferenceStep)
-        let inference = measure(steps: options.steps, inferenceStep)
+        // Inference as the Evaluator scores: in one scoring pass, its weights packed once (`WeightPanels`).
+        let inference = WeightPanels.scoring {
+            _ = measure(steps: options.warmup, inferenceStep)
+            return measure(steps: options.steps, inferenceStep)
+        }
 
         func phase(_ m: (samples: [Double], flops: Double), modelFlops: Double) -> SpeedPhase {
             let timing = Timing(m.samples)
