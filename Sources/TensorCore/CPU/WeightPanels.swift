@@ -6,7 +6,7 @@ import Synchronization
 /// pass, instead of OpenBLAS packing the same weight (and the rows) again for every video.
 ///
 /// Why: evaluation scores one video (a few hundred rows) at a time, and at those sizes OpenBLAS spent
-/// a fifth of VideoSAGE's and EDSNet's scoring packing operands; with the weights packed once, the
+/// a tenth of VideoSAGE's and EDSNet's scoring packing operands (perf); with the weights packed once, the
 /// kernel multiplies 130-row blocks at 206-239 GFLOP/s on one core against OpenBLAS's 140-183. And its
 /// bits do not depend on the rows multiplied with a row, so a batch of videos scores each video exactly
 /// as alone (OpenBLAS's kernels change with the matrix's size and rounded some rows differently).
