@@ -81,37 +81,35 @@ public enum WeightPanels {
     /// A weight in `ck_panel_gemm`'s panels. Holds the weight, so its identity (the key) stays its own.
     final class Panels: @unchecked Sendable {
         let weight: Tensor
-        let n: Int, k: Int
         let pointer: UnsafeMutablePointer<Float>
 
         init(weight: Tensor, n: Int, k: Int) {
             self.weight = weight
-            self.n = n
-            self.k = k
-            let count = (n + 63) / 64 * 64 * k
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-                .bindMemory(to: Float.self, capacity: Swift.max(count, 1))
+            let count = Swift.max((n + 63) / 64 * 64 * k, 1)
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: count)
         }
 
         deinit { pointer.deallocate() }
     }
 
     /// C (m x n, row stride ldc) = A (m x k, row stride lda) op(B) (+ C when `accumulate`), where op(B)
-    /// (b, ldb, transposed when `transB`) is `weight` in `form`, when `weight` is a parameter and a pass
-    /// runs that takes this product (`scoring`: gradients off; `training`: `trainingRows` rows or more);
-    /// returns false otherwise, and the caller multiplies with OpenBLAS. Counts `flops` (default the product's 2 m n k). Rows split over the threads in blocks of
-    /// 6 (the kernel's), which changes no bit.
-    static func multiply(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: Tensor, form: Form,
-                         b: UnsafePointer<Float>, ldb: Int, transB: Bool,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, flops: Int? = nil) -> Bool {
-        guard let scope, weight.requiresGrad, m >= scope.minimumRows, scope.withGradients || !GradMode.isEnabled,
-              m > 0, n > 0, k > 0 else { return false }
-        let panels = scope.panels(weight: weight, form: form, n: n, k: k, b: b, ldb: ldb, transB: transB)
+    /// (b, ldb, transposed when `transB`) is `weight` in `form`: in the panel kernel when `weight` is a
+    /// parameter and a pass runs that takes this product (`scoring`: gradients off; `training`:
+    /// `trainingRows` rows or more), else in OpenBLAS. Counts `flops` (default the product's 2 m n k). The
+    /// kernel's rows split over the threads in blocks of 6 (its own), which changes no bit.
+    static func product(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: Tensor, form: Form,
+                        b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, flops: Int? = nil) {
         Accounting.addFlops(flops ?? 2 * m * n * k)
+        guard let scope, weight.requiresGrad, m >= scope.minimumRows, scope.withGradients || !GradMode.isEnabled,
+              m > 0, n > 0, k > 0 else {
+            return gemmUncounted(false, transB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb, beta: accumulate ? 1 : 0, c, ldc: ldc)
+        }
+        let panels = scope.panels(weight: weight, form: form, n: n, k: k, b: b, ldb: ldb, transB: transB)
         let blocks = (m + 5) / 6
         parallelChunks(blocks, grain: Swift.max(1, 262_144 / Swift.max(6 * n * k, 1))) { first, last in
             ck_panel_gemm(first * 6, Swift.min(last * 6, m), n, k, a, lda, panels.pointer, c, ldc, accumulate ? 1 : 0)
         }
-        return true
     }
 }

@@ -37,12 +37,9 @@ extension Tensor {
         parallelChunks(rows, grain: Swift.max(1, 32_768 / Swift.max(outFeatures, 1))) { s, e in
             for r in s..<e { (po + r * outFeatures).update(from: pb, count: outFeatures) }
         }
-        if !WeightPanels.multiply(m: rows, n: outFeatures, k: inFeatures, a: storage.pointer, lda: inFeatures, weight: weight,
-                                  form: .transposed, b: weight.storage.pointer, ldb: inFeatures, transB: true, c: po,
-                                  ldc: outFeatures, accumulate: true) {
-            gemmKernel(batch: 1, m: rows, n: outFeatures, k: inFeatures, a: storage.pointer, strideA: 0, transA: false,
-                       b: weight.storage.pointer, strideB: 0, transB: true, c: po, strideC: 0, accumulate: true)
-        }
+        WeightPanels.product(m: rows, n: outFeatures, k: inFeatures, a: storage.pointer, lda: inFeatures, weight: weight,
+                             form: .transposed, b: weight.storage.pointer, ldb: inFeatures, transB: true, c: po,
+                             ldc: outFeatures, accumulate: true)
         let x = self
         return out.recorded(from: [x, weight, bias]) { g in
             [x.needsGrad ? g.matmul(weight) : nil,

@@ -21,14 +21,11 @@ extension Tensor {
                      "matmul: batch dimensions differ: \(a.shape) x \(b.shape)")
         let out = Tensor.empty(lead + [m, n])
         let pa = a.storage.pointer, pb = b.storage.pointer, pc = out.storage.pointer
-        if (sharedB || batch == 1) && !transposeSelf,
-           WeightPanels.multiply(m: batch * m, n: n, k: ka, a: pa, lda: ka, weight: b, form: transposeOther ? .transposed : .asStored,
-                                 b: pb, ldb: bCols, transB: transposeOther, c: pc, ldc: n, accumulate: false) {
-            // Rows against a weight in a scoring pass (`WeightPanels`).
-        } else if sharedB && !transposeSelf {
-            // (batch x m) rows against one matrix: one sgemm.
-            gemmKernel(batch: 1, m: batch * m, n: n, k: ka, a: pa, strideA: 0, transA: false,
-                       b: pb, strideB: 0, transB: transposeOther, c: pc, strideC: 0, accumulate: false)
+        if (sharedB || batch == 1) && !transposeSelf {
+            // (batch x m) rows against one matrix: one product, in the panel kernel when the matrix is a
+            // weight in a pass that packs it (`WeightPanels`).
+            WeightPanels.product(m: batch * m, n: n, k: ka, a: pa, lda: ka, weight: b, form: transposeOther ? .transposed : .asStored,
+                                 b: pb, ldb: bCols, transB: transposeOther, c: pc, ldc: n, accumulate: false)
         } else {
             gemmKernel(batch: batch, m: m, n: n, k: ka, a: pa, strideA: ar * br, transA: transposeSelf,
                        b: pb, strideB: sharedB ? 0 : bRows * bCols, transB: transposeOther,

@@ -42,13 +42,9 @@ extension Tensor {
         if let bias {
             for r in 0..<rows { (out.storage.pointer + r * g.o).update(from: bias.storage.pointer, count: g.o) }
         }
-        if !WeightPanels.multiply(m: rows, n: g.o, k: kc, a: col.storage.pointer, lda: kc, weight: weight, form: .tapMajor,
-                                  b: tapMajor.storage.pointer, ldb: kc, transB: true, c: out.storage.pointer, ldc: g.o,
-                                  accumulate: bias != nil, flops: g.flops) {
-            gemmUncounted(false, true, m: rows, n: g.o, k: kc, col.storage.pointer, lda: kc, tapMajor.storage.pointer, ldb: kc,
-                          beta: bias == nil ? 0 : 1, out.storage.pointer, ldc: g.o)
-            Accounting.addFlops(g.flops)
-        }
+        WeightPanels.product(m: rows, n: g.o, k: kc, a: col.storage.pointer, lda: kc, weight: weight, form: .tapMajor,
+                             b: tapMajor.storage.pointer, ldb: kc, transB: true, c: out.storage.pointer, ldc: g.o,
+                             accumulate: bias != nil, flops: g.flops)
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
         return out.recorded(from: inputs) { gout in
