@@ -70,7 +70,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // One evaluation pass at small width as the harness's Evaluator scores a split: eval mode, no
-    // gradients, one video per batch, longest first, two videos at once each on one thread
+    // gradients, weights packed once for the pass, one video per batch, longest first, two videos at once each on one thread
     // (`Threading.concurrentItems`), here 16 videos of 285 down to 60 frames (the synthetic set's val
     // split spans about that range).
     let evalLengths = (0..<16).map { 285 - 15 * $0 }
@@ -89,8 +89,11 @@ let benchmarks: @Sendable () -> Void = {
                   configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1,
                                        maxDuration: .seconds(30), maxIterations: 20)) { benchmark in
             for _ in benchmark.scaledIterations {
+                // A scoring pass, as the Evaluator's: the weights packed once per pass (`WeightPanels`).
                 GradMode.withNoGrad {
-                    Threading.concurrentItems(batches.count) { i in blackHole(model.frameScores(batches[i])) }
+                    WeightPanels.scoring {
+                        Threading.concurrentItems(batches.count) { i in blackHole(model.frameScores(batches[i])) }
+                    }
                 }
             }
         }
