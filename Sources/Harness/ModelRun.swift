@@ -20,8 +20,16 @@ public enum ModelRun {
     public static func run(_ plan: RunPlan, data: PreparedData, folder: URL, runId: String, sgemmPeakGflops: Double,
                            stop: StopRequest = InterruptHandling.request, progress: ProgressReporter = ProgressReporter(quiet: true),
                            parallel: DataParallel? = nil) throws -> RunRecord {
+        // The run holds its thread count: OpenBLAS's bits can depend on it (`Threading.withCount`).
+        try Threading.withCount(plan.threads) {
+            try runHoldingTheCount(plan, data: data, folder: folder, runId: runId, sgemmPeakGflops: sgemmPeakGflops, stop: stop,
+                                   progress: progress, parallel: parallel)
+        }
+    }
+
+    private static func runHoldingTheCount(_ plan: RunPlan, data: PreparedData, folder: URL, runId: String, sgemmPeakGflops: Double,
+                                           stop: StopRequest, progress: ProgressReporter, parallel: DataParallel?) throws -> RunRecord {
         let startedAt = Date()
-        Threading.setCount(plan.threads)
         let inputDim = data.info.featureWidth
         let model = try plan.makeModel(inputDim: inputDim)
         let schedule = plan.schedule
@@ -134,11 +142,12 @@ extension ModelRun {
     /// batches, in step with rank 0; it evaluates nothing and writes nothing. Returns whether the run
     /// was stopped (on any rank).
     public static func follow(_ plan: RunPlan, data: PreparedData, parallel: DataParallel, stop: StopRequest) throws -> Bool {
-        Threading.setCount(plan.threads)
-        let model = try plan.makeModel(inputDim: data.info.featureWidth)
-        var trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
-        trainer.parallel = parallel
-        return try trainer.train(model, evaluator: Evaluator(data: data)).stoppedAt != nil
+        try Threading.withCount(plan.threads) {
+            let model = try plan.makeModel(inputDim: data.info.featureWidth)
+            var trainer = Trainer(schedule: plan.schedule, seed: plan.seed, stop: stop)
+            trainer.parallel = parallel
+            return try trainer.train(model, evaluator: Evaluator(data: data)).stoppedAt != nil
+        }
     }
 }
 

@@ -44,30 +44,31 @@ struct EDSNetPaperSpeed {
 
     @Test(.enabled(if: enabled), arguments: [("fourier", "fft", "4", 3...6), ("nystrom", "roi", "12", 8...10)])
     func trainingStepAndInference(_ mixer: String, _ pooling: String, _ scales: String, _ shots: ClosedRange<Int>) throws {
-        Threading.setCount(2)
-        let model = try EDSNetPaper(spec: ModelSpec(name: "edsnet", variant: .paper, seed: 0,
-                                                    options: ["mixer": mixer, "pooling": pooling, "scales": scales]))
-        let batch = Self.batch(shotLengths: shots)
-        let optimizer = Adam(model.parameters(), lr: 5e-5, weightDecay: 1e-5)
-        model.train()
-        var train: [Double] = []
-        for i in 0..<(Self.repeats + 3) {
-            let ms = Self.milliseconds {
-                model.zeroGrad()
-                let loss = model.trainingLoss(batch)
-                precondition(loss.item.isFinite, "the speed batch must have positive anchors")
-                loss.backward()
-                GradMode.withNoGrad { optimizer.step() }
+        try Threading.withCount(2) {
+            let model = try EDSNetPaper(spec: ModelSpec(name: "edsnet", variant: .paper, seed: 0,
+                                                        options: ["mixer": mixer, "pooling": pooling, "scales": scales]))
+            let batch = Self.batch(shotLengths: shots)
+            let optimizer = Adam(model.parameters(), lr: 5e-5, weightDecay: 1e-5)
+            model.train()
+            var train: [Double] = []
+            for i in 0..<(Self.repeats + 3) {
+                let ms = Self.milliseconds {
+                    model.zeroGrad()
+                    let loss = model.trainingLoss(batch)
+                    precondition(loss.item.isFinite, "the speed batch must have positive anchors")
+                    loss.backward()
+                    GradMode.withNoGrad { optimizer.step() }
+                }
+                if i >= 3 { train.append(ms) }
             }
-            if i >= 3 { train.append(ms) }
+            model.eval()
+            var infer: [Double] = []
+            for i in 0..<(Self.repeats + 3) {
+                let ms = Self.milliseconds { _ = GradMode.withNoGrad { model.frameScores(batch) } }
+                if i >= 3 { infer.append(ms) }
+            }
+            print(String(format: "EDSNET-PAPER-SPEED swift %@/%@/%@ T=%d threads=2: train step %.1f ms (min %.1f), inference %.1f ms (min %.1f)",
+                         mixer, pooling, scales, Self.frames, Self.median(train), train.min()!, Self.median(infer), infer.min()!))
         }
-        model.eval()
-        var infer: [Double] = []
-        for i in 0..<(Self.repeats + 3) {
-            let ms = Self.milliseconds { _ = GradMode.withNoGrad { model.frameScores(batch) } }
-            if i >= 3 { infer.append(ms) }
-        }
-        print(String(format: "EDSNET-PAPER-SPEED swift %@/%@/%@ T=%d threads=2: train step %.1f ms (min %.1f), inference %.1f ms (min %.1f)",
-                     mixer, pooling, scales, Self.frames, Self.median(train), train.min()!, Self.median(infer), infer.min()!))
     }
 }

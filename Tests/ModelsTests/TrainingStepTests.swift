@@ -28,28 +28,28 @@ import VideoData
     /// clip 1e-3 is far below the norm (every step scaled), 1e6 far above it (never), nil: no clipping.
     @Test(arguments: [1e-3, 1e6, nil] as [Double?], [OptimizerKind.adam, .adamW])
     func sameBitsAsClippingThenStepping(clip: Double?, optimizer: OptimizerKind) throws {
-        Threading.setCount(2)
-        defer { Threading.setCount(1) }
-        let batch = try Self.batch(videos: 3, frames: 37, width: 1024, seed: 8)
-        let fused = try Self.model(), unfused = try Self.model()
-        let schedule = TrainingSchedule(batchSize: 3, epochs: 1, optimizer: optimizer, weightDecay: 0.01, peakLearningRate: 1e-3,
-                                        learningRateShape: .fixed, gradientClip: clip, loss: fused.contract.loss)
-        let step = try TrainingStep(model: fused, schedule: schedule)
-        let parameters = unfused.parameters()
-        let adam = Adam(parameters, lr: 1e-3, betas: (0.9, 0.999), eps: Float(schedule.adamEpsilon), weightDecay: 0.01,
-                        decoupled: optimizer == .adamW)
-        for _ in 0..<3 {
-            #expect(step.run(batch).applied)
-            unfused.trainingLoss(batch).backward()
-            #expect(gradientsAreFinite(parameters))
-            if let clip {
-                let norm = clipGradientNorm(parameters, maxNorm: Float(clip))
-                #expect((clip < 1) == (norm > Float(clip)), "clip \(clip): norm \(norm) on the wrong side of it")
+        try Threading.withCount(2) {
+            let batch = try Self.batch(videos: 3, frames: 37, width: 1024, seed: 8)
+            let fused = try Self.model(), unfused = try Self.model()
+            let schedule = TrainingSchedule(batchSize: 3, epochs: 1, optimizer: optimizer, weightDecay: 0.01, peakLearningRate: 1e-3,
+                                            learningRateShape: .fixed, gradientClip: clip, loss: fused.contract.loss)
+            let step = try TrainingStep(model: fused, schedule: schedule)
+            let parameters = unfused.parameters()
+            let adam = Adam(parameters, lr: 1e-3, betas: (0.9, 0.999), eps: Float(schedule.adamEpsilon), weightDecay: 0.01,
+                            decoupled: optimizer == .adamW)
+            for _ in 0..<3 {
+                #expect(step.run(batch).applied)
+                unfused.trainingLoss(batch).backward()
+                #expect(gradientsAreFinite(parameters))
+                if let clip {
+                    let norm = clipGradientNorm(parameters, maxNorm: Float(clip))
+                    #expect((clip < 1) == (norm > Float(clip)), "clip \(clip): norm \(norm) on the wrong side of it")
+                }
+                GradMode.withNoGrad { adam.step() }
+                unfused.zeroGrad()
             }
-            GradMode.withNoGrad { adam.step() }
-            unfused.zeroGrad()
+            for (a, b) in zip(fused.parameters(), parameters) { #expect(a.values == b.values) }
         }
-        for (a, b) in zip(fused.parameters(), parameters) { #expect(a.values == b.values) }
     }
 
     static func setGradient(of parameter: Tensor, at index: Int, to value: Float) {

@@ -79,10 +79,8 @@ import Testing
     /// rate off by more than 5 standard deviations (0.0045 at p = 0.3) fails.
     @Test func dropoutMaskDependsOnTheSeedNotTheThreads() {
         let x = Tensor(repeating: 1, shape: [600_001])
-        let one = x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values
-        Threading.setCount(2)
-        let two = x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values
-        Threading.setCount(1)
+        let one = Threading.withCount(1) { x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values }
+        let two = Threading.withCount(2) { x.dropout(0.3, training: true, rng: RandomSource(seed: 9)).values }
         #expect(one == two)
         #expect(one != x.dropout(0.3, training: true, rng: RandomSource(seed: 10)).values)
         for parity in 0..<2 {
@@ -100,13 +98,11 @@ import Testing
         var expected = [Float](repeating: 0, count: width)
         for r in 0..<rows { for j in 0..<width { expected[j] += upstream.values[r * width + j] } }
         for threads in [1, 2] {
-            Threading.setCount(threads)
             let b = Tensor(zeros: [width])
             b.requiresGrad = true
-            (x + b).backward(seed: upstream)
+            Threading.withCount(threads) { (x + b).backward(seed: upstream) }
             #expect(b.grad!.values == expected, "\(threads) threads")
         }
-        Threading.setCount(1)
     }
 
     @Test func addingDropoutIsAddAfterDropout() {
@@ -148,18 +144,18 @@ import Testing
     /// A bias gradient (rows summed into one row), split over columns across threads, is each column's
     /// rows added in order, bit for bit, at widths with and without a vector tail.
     @Test(arguments: [1, 7, 16, 129, 512]) func rowsSummedIntoOneRowAddInRowOrder(_ width: Int) {
-        Threading.setCount(2)
-        defer { Threading.setCount(1) }
-        let rows = 70_000 / width + 3
-        let g = randomTensor([rows / 3, 3, width], seed: 23)
-        let bias = Tensor(zeros: [width])
-        let v = g.values
-        let expected = (0..<width).map { j in (0..<rows / 3 * 3).reduce(Float(0)) { $0 + v[$1 * width + j] } }
-        if width == 1 {
-            // One column sums in double precision (sumToShapeKernel's whole-tensor path).
-            #expect(abs(bias.reducedGradient(g).values[0] - expected[0]) <= 1e-3)
-        } else {
-            #expect(bias.reducedGradient(g).values == expected)
+        Threading.withCount(2) {
+            let rows = 70_000 / width + 3
+            let g = randomTensor([rows / 3, 3, width], seed: 23)
+            let bias = Tensor(zeros: [width])
+            let v = g.values
+            let expected = (0..<width).map { j in (0..<rows / 3 * 3).reduce(Float(0)) { $0 + v[$1 * width + j] } }
+            if width == 1 {
+                // One column sums in double precision (sumToShapeKernel's whole-tensor path).
+                #expect(abs(bias.reducedGradient(g).values[0] - expected[0]) <= 1e-3)
+            } else {
+                #expect(bias.reducedGradient(g).values == expected)
+            }
         }
     }
 
@@ -168,22 +164,22 @@ import Testing
     /// with exact zeros among the inputs; in eval mode and at p = 0 it is ReLU.
     @Test(arguments: [(Float(0.3), true), (0.5, true), (0.3, false), (0, true)])
     func reluDropoutIsReLUThenDropoutBitForBit(_ p: Float, _ training: Bool) {
-        Threading.setCount(2)
-        defer { Threading.setCount(1) }
-        let values = randomTensor([150_001], seed: 21).values.enumerated().map { $0.offset % 7 == 0 ? 0 : $0.element }
-        let upstream = randomTensor([150_001], seed: 22)
-        func run(_ fused: Bool) -> (out: [Float], grad: [Float], next: UInt64) {
-            let x = Tensor(values, shape: [150_001])
-            x.requiresGrad = true
-            let rng = RandomSource(seed: 13)
-            let y = fused ? x.reluDropout(p, training: training, rng: rng) : x.relu().dropout(p, training: training, rng: rng)
-            (y * upstream).sum().backward()
-            return (y.values, x.grad!.values, rng.withGenerator { $0.next() })
+        Threading.withCount(2) {
+            let values = randomTensor([150_001], seed: 21).values.enumerated().map { $0.offset % 7 == 0 ? 0 : $0.element }
+            let upstream = randomTensor([150_001], seed: 22)
+            func run(_ fused: Bool) -> (out: [Float], grad: [Float], next: UInt64) {
+                let x = Tensor(values, shape: [150_001])
+                x.requiresGrad = true
+                let rng = RandomSource(seed: 13)
+                let y = fused ? x.reluDropout(p, training: training, rng: rng) : x.relu().dropout(p, training: training, rng: rng)
+                (y * upstream).sum().backward()
+                return (y.values, x.grad!.values, rng.withGenerator { $0.next() })
+            }
+            let (fused, composed) = (run(true), run(false))
+            #expect(fused.out == composed.out && fused.grad == composed.grad && fused.next == composed.next)
+            #expect(fused.out.contains(0) && fused.out.contains { $0 > 0 })
+            #expect(zip(fused.out, values).allSatisfy { out, x in x > 0 || out == 0 })
         }
-        let (fused, composed) = (run(true), run(false))
-        #expect(fused.out == composed.out && fused.grad == composed.grad && fused.next == composed.next)
-        #expect(fused.out.contains(0) && fused.out.contains { $0 > 0 })
-        #expect(zip(fused.out, values).allSatisfy { out, x in x > 0 || out == 0 })
     }
 
     /// On packed rows the fused op draws the padded batch's mask, as dropout does: bit for bit the two ops.

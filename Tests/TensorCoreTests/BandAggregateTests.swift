@@ -96,33 +96,33 @@ import Testing
 
     @Test(arguments: [(3, 1_500, 40, 1), (2, 700, 33, 2), (1, 1, 24, 1), (4, 1_200, 1, 1)])
     func matchesTheBandBitForBit(_ shape: (Int, Int, Int, Int)) {
-        Threading.setCount(2)
-        defer { Threading.setCount(1) }
-        let (b, t, c, radius) = shape
-        let width = 2 * radius + 1
-        var coefficients = uniformTensor([b, t, width], 0.1, 1, seed: 40).values
-        for i in stride(from: 0, to: coefficients.count, by: 7) { coefficients[i] = 0 }
-        let k = Tensor(coefficients, shape: [b, t, width])
-        for withBias in [false, true] {
-            let x = randomTensor([b, t, c], seed: 41)
-            let bias = randomTensor([c], seed: 42)
-            x.requiresGrad = true
-            bias.requiresGrad = true
-            let out = x.bandAggregate(coefficients: k, radius: radius, bias: withBias ? bias : nil)
-            let g = randomTensor([b, t, c], seed: 43)
-            out.backward(seed: g)
-            let expected = Self.reference(x.values, coefficients, g.values, start: withBias ? bias.values : Array(repeating: 0, count: c),
-                                          b: b, t: t, c: c, radius: radius)
-            #expect(out.values == expected.out, "forward, \(shape), bias \(withBias)")
-            #expect(x.grad!.values == expected.gx, "input gradient, \(shape), bias \(withBias)")
-            if withBias {
-                let gv = g.values
-                let columnSums = (0..<c).map { j in (0..<(b * t)).reduce(Float(0)) { $0 + gv[$1 * c + j] } }
-                // One row is copied; one column summed in double precision (reducedGradient's paths).
-                let oneColumn = [Float(gv.reduce(0.0) { $0 + Double($1) })]
-                #expect(bias.grad!.values == (b * t == 1 ? gv : c == 1 ? oneColumn : columnSums), "bias gradient, \(shape)")
-            } else {
-                #expect(bias.grad == nil)
+        Threading.withCount(2) {
+            let (b, t, c, radius) = shape
+            let width = 2 * radius + 1
+            var coefficients = uniformTensor([b, t, width], 0.1, 1, seed: 40).values
+            for i in stride(from: 0, to: coefficients.count, by: 7) { coefficients[i] = 0 }
+            let k = Tensor(coefficients, shape: [b, t, width])
+            for withBias in [false, true] {
+                let x = randomTensor([b, t, c], seed: 41)
+                let bias = randomTensor([c], seed: 42)
+                x.requiresGrad = true
+                bias.requiresGrad = true
+                let out = x.bandAggregate(coefficients: k, radius: radius, bias: withBias ? bias : nil)
+                let g = randomTensor([b, t, c], seed: 43)
+                out.backward(seed: g)
+                let expected = Self.reference(x.values, coefficients, g.values, start: withBias ? bias.values : Array(repeating: 0, count: c),
+                                              b: b, t: t, c: c, radius: radius)
+                #expect(out.values == expected.out, "forward, \(shape), bias \(withBias)")
+                #expect(x.grad!.values == expected.gx, "input gradient, \(shape), bias \(withBias)")
+                if withBias {
+                    let gv = g.values
+                    let columnSums = (0..<c).map { j in (0..<(b * t)).reduce(Float(0)) { $0 + gv[$1 * c + j] } }
+                    // One row is copied; one column summed in double precision (reducedGradient's paths).
+                    let oneColumn = [Float(gv.reduce(0.0) { $0 + Double($1) })]
+                    #expect(bias.grad!.values == (b * t == 1 ? gv : c == 1 ? oneColumn : columnSums), "bias gradient, \(shape)")
+                } else {
+                    #expect(bias.grad == nil)
+                }
             }
         }
     }

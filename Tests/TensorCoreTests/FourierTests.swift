@@ -143,12 +143,8 @@ struct FourierTests {
     /// Many lines (several groups on both threads) give the same bits at every thread count.
     @Test func realPartIsTheSameAtAnyThreadCount() {
         let x = randomTensor([600, 128], seed: 9)
-        let saved = Threading.count
-        defer { Threading.setCount(saved) }
-        Threading.setCount(1)
-        let one = x.realPartOfDFT(axes: [1, 0]).values
-        Threading.setCount(2)
-        #expect(x.realPartOfDFT(axes: [1, 0]).values == one)
+        let one = Threading.withCount(1) { x.realPartOfDFT(axes: [1, 0]).values }
+        #expect(Threading.withCount(2) { x.realPartOfDFT(axes: [1, 0]).values } == one)
     }
 
     struct NumpyFixture: Decodable {

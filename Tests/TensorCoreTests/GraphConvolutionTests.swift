@@ -23,47 +23,46 @@ import Testing
     ]
 
     @Test(arguments: shapes.indices) func matchesTheUnfusedOpsBitForBit(_ index: Int) {
-        let saved = Threading.count
-        defer { Threading.setCount(saved) }
-        Threading.setCount(2)
-        let (b, t, inWidth, c, radius, lengths) = Self.shapes[index]
-        let sequences = lengths.isEmpty ? nil : PackedSequences(lengths: lengths, paddedLength: lengths.max()!)
-        var coefficients = uniformTensor([b, t, 2 * radius + 1], 0.1, 1, seed: 60).values
-        for i in stride(from: 0, to: coefficients.count, by: 7) { coefficients[i] = 0 }
-        let k = Tensor(coefficients, shape: [b, t, 2 * radius + 1])
-        // Exact zeros and both signs in the upstream gradient: dropped frames give signed zeros.
-        let upstream = Tensor(randomTensor([b, t, c], seed: 61).values.enumerated().map { $0.offset % 5 == 0 ? 0 : $0.element },
-                              shape: [b, t, c])
-        for activation in Activation.allCases {
-            for withBias in [false, true] {
-                func run(fused: Bool) -> (values: [[UInt32]], next: UInt64) {
-                    let x = randomTensor([b, t, inWidth], seed: 62), weight = randomTensor([inWidth, c], seed: 63, scale: 0.5)
-                    let bias = randomTensor([c], seed: 64)
-                    for p in [x, weight, bias] { p.requiresGrad = true }
-                    let rng = RandomSource(seed: 19)
-                    let dropout = Dropout(activation == .zeroProbability ? 0 : 0.5, rng: rng)
-                    dropout.isTraining = activation != .eval
-                    let y: Tensor
-                    if fused {
-                        y = x.graphConvolution(weight: weight, coefficients: k, radius: radius, bias: withBias ? bias : nil,
-                                               reluDropout: activation == .none ? nil : dropout, packed: sequences)
-                    } else {
-                        let band = x.matmul(weight).bandAggregate(coefficients: k, radius: radius, bias: withBias ? bias : nil)
-                        // VideoSAGE's packed rows: the activation sees (R, C).
-                        let rows = sequences == nil ? band : band.reshaped([b * t, c])
-                        y = activation == .none ? band : dropout(reluOf: rows, packed: sequences).reshaped([b, t, c])
+        Threading.withCount(2) {
+            let (b, t, inWidth, c, radius, lengths) = Self.shapes[index]
+            let sequences = lengths.isEmpty ? nil : PackedSequences(lengths: lengths, paddedLength: lengths.max()!)
+            var coefficients = uniformTensor([b, t, 2 * radius + 1], 0.1, 1, seed: 60).values
+            for i in stride(from: 0, to: coefficients.count, by: 7) { coefficients[i] = 0 }
+            let k = Tensor(coefficients, shape: [b, t, 2 * radius + 1])
+            // Exact zeros and both signs in the upstream gradient: dropped frames give signed zeros.
+            let upstream = Tensor(randomTensor([b, t, c], seed: 61).values.enumerated().map { $0.offset % 5 == 0 ? 0 : $0.element },
+                                  shape: [b, t, c])
+            for activation in Activation.allCases {
+                for withBias in [false, true] {
+                    func run(fused: Bool) -> (values: [[UInt32]], next: UInt64) {
+                        let x = randomTensor([b, t, inWidth], seed: 62), weight = randomTensor([inWidth, c], seed: 63, scale: 0.5)
+                        let bias = randomTensor([c], seed: 64)
+                        for p in [x, weight, bias] { p.requiresGrad = true }
+                        let rng = RandomSource(seed: 19)
+                        let dropout = Dropout(activation == .zeroProbability ? 0 : 0.5, rng: rng)
+                        dropout.isTraining = activation != .eval
+                        let y: Tensor
+                        if fused {
+                            y = x.graphConvolution(weight: weight, coefficients: k, radius: radius, bias: withBias ? bias : nil,
+                                                   reluDropout: activation == .none ? nil : dropout, packed: sequences)
+                        } else {
+                            let band = x.matmul(weight).bandAggregate(coefficients: k, radius: radius, bias: withBias ? bias : nil)
+                            // VideoSAGE's packed rows: the activation sees (R, C).
+                            let rows = sequences == nil ? band : band.reshaped([b * t, c])
+                            y = activation == .none ? band : dropout(reluOf: rows, packed: sequences).reshaped([b, t, c])
+                        }
+                        y.backward(seed: upstream)
+                        let grads = [x.grad!, weight.grad!] + (withBias ? [bias.grad!] : [])
+                        #expect(withBias || bias.grad == nil)
+                        let bits = ([y.values] + grads.map(\.values)).map { $0.map(\.bitPattern) }
+                        return (bits, rng.withGenerator { $0.next() })
                     }
-                    y.backward(seed: upstream)
-                    let grads = [x.grad!, weight.grad!] + (withBias ? [bias.grad!] : [])
-                    #expect(withBias || bias.grad == nil)
-                    let bits = ([y.values] + grads.map(\.values)).map { $0.map(\.bitPattern) }
-                    return (bits, rng.withGenerator { $0.next() })
+                    let (fused, composed) = (run(fused: true), run(fused: false))
+                    let names = ["output", "input gradient", "weight gradient", "bias gradient"]
+                    let mismatches = zip(names, zip(fused.values, composed.values)).filter { $1.0 != $1.1 }.map(\.0)
+                        + (fused.next == composed.next ? [] : ["random stream"])
+                    #expect(mismatches.isEmpty, "\(mismatches), shape \(Self.shapes[index]), \(activation), bias \(withBias)")
                 }
-                let (fused, composed) = (run(fused: true), run(fused: false))
-                let names = ["output", "input gradient", "weight gradient", "bias gradient"]
-                let mismatches = zip(names, zip(fused.values, composed.values)).filter { $1.0 != $1.1 }.map(\.0)
-                    + (fused.next == composed.next ? [] : ["random stream"])
-                #expect(mismatches.isEmpty, "\(mismatches), shape \(Self.shapes[index]), \(activation), bias \(withBias)")
             }
         }
     }

@@ -73,12 +73,8 @@ import Testing
     /// The op's result does not depend on the thread count (each row is summed on its own, in lanes).
     @Test func softmaxGivesTheSameBitsOnOneAndTwoThreads() {
         let x = randomTensor([64, 300], seed: 12, scale: 5)
-        let previous = Threading.count
-        defer { Threading.setCount(previous) }
-        Threading.setCount(1)
-        let one = x.softmax().values
-        Threading.setCount(2)
-        let two = x.softmax().values
+        let one = Threading.withCount(1) { x.softmax().values }
+        let two = Threading.withCount(2) { x.softmax().values }
         #expect(one == two)
     }
 }

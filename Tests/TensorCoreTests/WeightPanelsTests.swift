@@ -99,23 +99,27 @@ import Testing
     /// parameter, it is OpenBLAS's. The shape is one where the two round differently (checked).
     @Test func thePassUsesPanelsForParametersOnly() throws {
         try #require(ck_kernel_level() >= 2, "the panel kernel needs AVX-512")
-        let (m, n, k) = (40, 70, 1000)
-        let x = randomTensor([m, k], seed: 3)
-        let weight = Initializer.parameter(randomTensor([n, k], seed: 4)), bias = Initializer.parameter(randomTensor([n], seed: 5))
-        let panels = Self.definition(m: m, n: n, k: k, a: x.values, lda: k, b: weight.values, ldb: k, transB: true,
-                                     c: (0..<m).flatMap { _ in bias.values }, ldc: n, accumulate: true)
-        let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
-        try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
-        let scored = WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: weight, bias: bias) } }.values
-        #expect(scored == panels)
-        #expect(WeightPanels.scoring { x.linear(weight: weight, bias: bias) }.values == openBLAS, "with gradients on")
-        let plain = Tensor(weight.values, shape: weight.shape)
-        #expect(WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: plain, bias: bias) } }.values == openBLAS, "not a parameter")
-        // matmul against a parameter, as stored (a graph layer's x W).
-        let square = Initializer.parameter(randomTensor([k, n], seed: 6))
-        let product = WeightPanels.scoring { GradMode.withNoGrad { x.matmul(square) } }.values
-        #expect(product == Self.definition(m: m, n: n, k: k, a: x.values, lda: k, b: square.values, ldb: n, transB: false,
-                                           c: [Float](repeating: 0, count: m * n), ldc: n, accumulate: false))
+        // OpenBLAS products are compared across calls, and their bits can depend on its thread count
+        // (its generic kernel's do): the count is held so no other test changes it between them.
+        try Threading.withCount(2) {
+            let (m, n, k) = (40, 70, 1000)
+            let x = randomTensor([m, k], seed: 3)
+            let weight = Initializer.parameter(randomTensor([n, k], seed: 4)), bias = Initializer.parameter(randomTensor([n], seed: 5))
+            let panels = Self.definition(m: m, n: n, k: k, a: x.values, lda: k, b: weight.values, ldb: k, transB: true,
+                                         c: (0..<m).flatMap { _ in bias.values }, ldc: n, accumulate: true)
+            let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
+            try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
+            let scored = WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: weight, bias: bias) } }.values
+            #expect(scored == panels)
+            #expect(WeightPanels.scoring { x.linear(weight: weight, bias: bias) }.values == openBLAS, "with gradients on")
+            let plain = Tensor(weight.values, shape: weight.shape)
+            #expect(WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: plain, bias: bias) } }.values == openBLAS, "not a parameter")
+            // matmul against a parameter, as stored (a graph layer's x W).
+            let square = Initializer.parameter(randomTensor([k, n], seed: 6))
+            let product = WeightPanels.scoring { GradMode.withNoGrad { x.matmul(square) } }.values
+            #expect(product == Self.definition(m: m, n: n, k: k, a: x.values, lda: k, b: square.values, ldb: n, transB: false,
+                                               c: [Float](repeating: 0, count: m * n), ldc: n, accumulate: false))
+        }
     }
 
     /// Panels live for one pass: a weight changed between passes (an optimizer step) is packed again.
@@ -135,32 +139,36 @@ import Testing
     /// OpenBLAS's.
     @Test func aTrainingStepUsesPanelsForItsLargeProductsOnly() throws {
         try #require(ck_kernel_level() >= 2, "the panel kernel needs AVX-512")
-        let (k, n) = (40, 24)
-        let weight = Initializer.parameter(randomTensor([n, k], seed: 11)), bias = Initializer.parameter(randomTensor([n], seed: 12))
-        for rows in [WeightPanels.trainingRows - 1, WeightPanels.trainingRows] {
-            let x = randomTensor([rows, k], seed: 13), g = randomTensor([rows, n], seed: 14)
-            let large = rows >= WeightPanels.trainingRows
-            let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
-            let panels = Self.definition(m: rows, n: n, k: k, a: x.values, lda: k, b: weight.values, ldb: k, transB: true,
-                                         c: (0..<rows).flatMap { _ in bias.values }, ldc: n, accumulate: true)
-            try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
-            x.requiresGrad = true
-            let (plainInput, plainWeight): ([Float], [Float]) = {
-                x.linear(weight: weight, bias: bias).backward(seed: g)
-                defer { x.grad = nil; weight.grad = nil; bias.grad = nil }
-                return (x.grad!.values, weight.grad!.values)
-            }()
-            let forward = WeightPanels.training { () -> [Float] in
-                let y = x.linear(weight: weight, bias: bias)
-                y.backward(seed: g)
-                return y.values
+        // OpenBLAS products are compared across calls, and their bits can depend on its thread count
+        // (its generic kernel's do): the count is held so no other test changes it between them.
+        try Threading.withCount(2) {
+            let (k, n) = (40, 24)
+            let weight = Initializer.parameter(randomTensor([n, k], seed: 11)), bias = Initializer.parameter(randomTensor([n], seed: 12))
+            for rows in [WeightPanels.trainingRows - 1, WeightPanels.trainingRows] {
+                let x = randomTensor([rows, k], seed: 13), g = randomTensor([rows, n], seed: 14)
+                let large = rows >= WeightPanels.trainingRows
+                let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
+                let panels = Self.definition(m: rows, n: n, k: k, a: x.values, lda: k, b: weight.values, ldb: k, transB: true,
+                                             c: (0..<rows).flatMap { _ in bias.values }, ldc: n, accumulate: true)
+                try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
+                x.requiresGrad = true
+                let (plainInput, plainWeight): ([Float], [Float]) = {
+                    x.linear(weight: weight, bias: bias).backward(seed: g)
+                    defer { x.grad = nil; weight.grad = nil; bias.grad = nil }
+                    return (x.grad!.values, weight.grad!.values)
+                }()
+                let forward = WeightPanels.training { () -> [Float] in
+                    let y = x.linear(weight: weight, bias: bias)
+                    y.backward(seed: g)
+                    return y.values
+                }
+                #expect(forward == (large ? panels : openBLAS), "\(rows) rows: forward")
+                let inputGradient = Self.definition(m: rows, n: k, k: n, a: g.values, lda: n, b: weight.values, ldb: k, transB: false,
+                                                    c: [Float](repeating: 0, count: rows * k), ldc: k, accumulate: false)
+                #expect(x.grad!.values == (large ? inputGradient : plainInput), "\(rows) rows: input gradient")
+                #expect(weight.grad!.values == plainWeight, "\(rows) rows: the weight gradient is OpenBLAS's")
+                x.grad = nil; weight.grad = nil; bias.grad = nil
             }
-            #expect(forward == (large ? panels : openBLAS), "\(rows) rows: forward")
-            let inputGradient = Self.definition(m: rows, n: k, k: n, a: g.values, lda: n, b: weight.values, ldb: k, transB: false,
-                                                c: [Float](repeating: 0, count: rows * k), ldc: k, accumulate: false)
-            #expect(x.grad!.values == (large ? inputGradient : plainInput), "\(rows) rows: input gradient")
-            #expect(weight.grad!.values == plainWeight, "\(rows) rows: the weight gradient is OpenBLAS's")
-            x.grad = nil; weight.grad = nil; bias.grad = nil
         }
     }
 }

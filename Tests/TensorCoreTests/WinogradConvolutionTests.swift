@@ -131,13 +131,13 @@ import Testing
         }
     }
 
-    /// The 16 products of a block run side by side on single-threaded OpenBLAS: the same bits as each
-    /// product split over two OpenBLAS threads (it splits rows and columns, never the inner sum), for the
-    /// forward/input-gradient shape (O x C by C x tiles) and the weight-gradient one (inner dimension tiles).
+    /// The 16 products of a block run side by side on single-threaded OpenBLAS: the bits of each product
+    /// on one thread, whatever the count, for the forward/input-gradient shape (O x C by C x tiles) and the
+    /// weight-gradient one (inner dimension tiles). With OpenBLAS's AVX-512 and generic kernels these are
+    /// also the bits of each product split over two threads (it splits rows and columns, never the inner
+    /// sum); its Haswell and Zen kernels round some elements of a split product differently.
     @Test func singleThreadedProductsGiveTheSameBits() {
-        let saved = Threading.count
-        defer { Threading.setCount(saved) }
-        Threading.setCount(2)
+        let splitKeepsTheBits = ["SkylakeX", "Cooperlake", "Prescott"].contains(BLASKernel.coreName)
         for (m, n, k, transB) in [(128, 1024, 32, false), (128, 32, 1024, true), (32, 1000, 16, false)] {
             let a = uniformTensor([16, m * k], -1, 1, seed: 15), b = uniformTensor([16, k * n], -1, 1, seed: 16)
             let ldb = transB ? k : n
@@ -149,9 +149,18 @@ import Testing
                 }
                 return c.values.map(\.bitPattern)
             }
-            let split = products { count, body in for i in 0..<count { body(i) } }
-            let sideBySide = products { count, body in independentProducts(count, body) }
-            #expect(split == sideBySide, "\(m) x \(n) x \(k)")
+            func oneAfterAnother(_ count: Int, _ body: (Int) -> Void) { for i in 0..<count { body(i) } }
+            let oneThread = Threading.withCount(1) { products(oneAfterAnother) }
+            let (split, sideBySide) = Threading.withCount(2) {
+                (products(oneAfterAnother), products { count, body in independentProducts(count, body) })
+            }
+            // Counted, not compared as arrays: a failing array comparison this long takes the test library
+            // minutes to describe.
+            func moved(_ x: [UInt32], _ y: [UInt32]) -> Int { x.count == y.count ? zip(x, y).filter { $0 != $1 }.count : -1 }
+            #expect(moved(sideBySide, oneThread) == 0, "\(m) x \(n) x \(k): \(moved(sideBySide, oneThread)) values differ from one thread's")
+            if splitKeepsTheBits {
+                #expect(moved(sideBySide, split) == 0, "\(m) x \(n) x \(k): \(moved(sideBySide, split)) values differ from the split products'")
+            }
         }
     }
 }

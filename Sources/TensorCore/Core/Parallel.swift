@@ -23,16 +23,43 @@ public enum Threading {
     /// sessions in one process).
     fileprivate static let blasCountLock = Mutex(())
 
-    /// A session sets the count once and each run sets it again: a repeated value is not handed to OpenBLAS
-    /// again. Waits while a `concurrentItems` pass runs on another thread.
+    /// Whether this task holds the count (inside `withCount`): its own `setCount` and `concurrentItems`
+    /// then go ahead without the lock it already holds.
+    @TaskLocal fileprivate static var holdsCount = false
+
+    /// Sets the count for what follows (a session sets it once). A repeated value is not handed to OpenBLAS
+    /// again. Waits while a `concurrentItems` pass or a `withCount` runs on another thread.
     public static func setCount(_ n: Int) {
         checkArgument(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
-        blasCountLock.withLock { _ in
-            _count = n
-            if blasCount == n { return }
-            blasCount = n
-            openblas_set_num_threads(Int32(n))
+        if holdsCount { return hand(n) }
+        blasCountLock.withLock { _ in hand(n) }
+    }
+
+    /// Runs `body` with the count `n`, held: `setCount`, `withCount` and `concurrentItems` on other threads
+    /// wait until it returns (inside `body`, on its own task, they go ahead); then the count before it is
+    /// restored. A run holds its count because OpenBLAS's bits can depend on it: its Haswell and Zen
+    /// kernels round some products (a 4095 x 24 x 40 one among them) differently on 1 and 2 threads, so a
+    /// count changed by another thread mid-run (only tests run several in one process) would change the
+    /// run's results. `body` must not wait on another thread that sets the count.
+    public static func withCount<R, E: Error>(_ n: Int, _ body: () throws(E) -> R) throws(E) -> R {
+        checkArgument(n >= 1, "Threading.withCount: need at least one thread, got \(n)")
+        func held() -> Swift.Result<R, E> {
+            let previous = _count
+            hand(n)
+            defer { hand(previous) }
+            return $holdsCount.withValue(true) { Swift.Result { () throws(E) -> R in try body() } }
         }
+        var outcome: Swift.Result<R, E>?
+        if holdsCount { outcome = held() } else { blasCountLock.withLock { _ in outcome = held() } }
+        return try outcome!.get()
+    }
+
+    /// Sets the count, the lock held (or owned by this task's `withCount`).
+    private static func hand(_ n: Int) {
+        _count = n
+        if blasCount == n { return }
+        blasCount = n
+        openblas_set_num_threads(Int32(n))
     }
 }
 
@@ -41,12 +68,13 @@ extension Threading {
     /// OpenBLAS the session's count again; `setCount` on another thread waits meanwhile. For
     /// `concurrentItems` only (its items never set the count).
     fileprivate static func withSingleThreadedBLAS(_ body: () -> Void) {
-        blasCountLock.withLock { _ in
+        func singleThreaded() {
             guard let n = blasCount, n > 1 else { return body() }
             openblas_set_num_threads(1)
             defer { openblas_set_num_threads(Int32(n)) }
             body()
         }
+        if holdsCount { singleThreaded() } else { blasCountLock.withLock { _ in singleThreaded() } }
     }
 }
 
