@@ -1,6 +1,7 @@
 import CKernels
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// The panel kernel behind products against weights in a scoring pass (`WeightPanels`): every element
 /// the sequence of fused multiply-adds its definition says (checked bit for bit against a scalar loop,
@@ -85,7 +86,7 @@ import Testing
                                 rows: [0..<total])
         let split = Self.kernel(m: total, n: n, k: k, a: a, lda: k, b: b, ldb: k, transB: true, c: c, ldc: n, accumulate: false,
                                 rows: [0..<7, 7..<100, 100..<101, 101..<total])
-        #expect(whole == split)
+        #expect(mismatches(whole, split).none)
         for (start, m) in [(0, 1), (13, 147), (101, 199)] {
             let part = Array(a[(start * k)..<((start + m) * k)])
             let alone = Self.kernel(m: m, n: n, k: k, a: part, lda: k, b: b, ldb: k, transB: true,
@@ -110,10 +111,11 @@ import Testing
             let openBLAS = GradMode.withNoGrad { x.linear(weight: weight, bias: bias) }.values
             try #require(openBLAS != panels, "OpenBLAS rounds this product as the panel kernel does: the test would not tell them apart")
             let scored = WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: weight, bias: bias) } }.values
-            #expect(scored == panels)
-            #expect(WeightPanels.scoring { x.linear(weight: weight, bias: bias) }.values == openBLAS, "with gradients on")
+            #expect(mismatches(scored, panels).none)
+            #expect(mismatches(WeightPanels.scoring { x.linear(weight: weight, bias: bias) }.values, openBLAS).none, "with gradients on")
             let plain = Tensor(weight.values, shape: weight.shape)
-            #expect(WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: plain, bias: bias) } }.values == openBLAS, "not a parameter")
+            #expect(mismatches(WeightPanels.scoring { GradMode.withNoGrad { x.linear(weight: plain, bias: bias) } }.values, openBLAS).none,
+                    "not a parameter")
             // matmul against a parameter, as stored (a graph layer's x W).
             let square = Initializer.parameter(randomTensor([k, n], seed: 6))
             let product = WeightPanels.scoring { GradMode.withNoGrad { x.matmul(square) } }.values
@@ -162,11 +164,11 @@ import Testing
                     y.backward(seed: g)
                     return y.values
                 }
-                #expect(forward == (large ? panels : openBLAS), "\(rows) rows: forward")
+                #expect(mismatches(forward, large ? panels : openBLAS).none, "\(rows) rows: forward")
                 let inputGradient = Self.definition(m: rows, n: k, k: n, a: g.values, lda: n, b: weight.values, ldb: k, transB: false,
                                                     c: [Float](repeating: 0, count: rows * k), ldc: k, accumulate: false)
-                #expect(x.grad!.values == (large ? inputGradient : plainInput), "\(rows) rows: input gradient")
-                #expect(weight.grad!.values == plainWeight, "\(rows) rows: the weight gradient is OpenBLAS's")
+                #expect(mismatches(x.grad!.values, large ? inputGradient : plainInput).none, "\(rows) rows: input gradient")
+                #expect(mismatches(weight.grad!.values, plainWeight).none, "\(rows) rows: the weight gradient is OpenBLAS's")
                 x.grad = nil; weight.grad = nil; bias.grad = nil
             }
         }

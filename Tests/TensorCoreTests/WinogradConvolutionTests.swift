@@ -1,6 +1,7 @@
 import CKernels
 import Testing
 @testable import TensorCore
+import TestSupport
 
 /// 3x3 convolutions with enough channels run as Winograd F(2x2, 3x3): values and all three gradients
 /// against a direct convolution summed in double precision, and finite differences.
@@ -99,7 +100,7 @@ import Testing
         let gy = uniformTensor(y.shape, -1, 1, seed: 11)
         y.backward(seed: gy)
         let expected = GradMode.withNoGrad { gy.permuted([1, 0, 2, 3]).reshaped([k.o, -1]).sum(axis: 1) }
-        #expect(b.grad!.values.map(\.bitPattern) == expected.values.map(\.bitPattern))
+        #expect(mismatches(b.grad!.values.map(\.bitPattern), expected.values.map(\.bitPattern)).none)
     }
 
     /// The three transforms in CKernels give the same bits at every level this CPU runs as at the baseline
@@ -125,7 +126,7 @@ import Testing
                 let (wide, baseline) = (run(level), run(0))
                 for (name, a, b) in [("input", wide.v, baseline.v), ("output", wide.out, baseline.out),
                                      ("output gradient", wide.dm, baseline.dm)] {
-                    #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(name) transform, \(h)x\(w) pad (\(padH), \(padW)), rows \(firstRow)+\(rows)")
+                    #expect(mismatches(a.map(\.bitPattern), b.map(\.bitPattern)).none, "\(name) transform, \(h)x\(w) pad (\(padH), \(padW)), rows \(firstRow)+\(rows)")
                 }
             }
         }
@@ -154,12 +155,9 @@ import Testing
             let (split, sideBySide) = Threading.withCount(2) {
                 (products(oneAfterAnother), products { count, body in independentProducts(count, body) })
             }
-            // Counted, not compared as arrays: a failing array comparison this long takes the test library
-            // minutes to describe.
-            func moved(_ x: [UInt32], _ y: [UInt32]) -> Int { x.count == y.count ? zip(x, y).filter { $0 != $1 }.count : -1 }
-            #expect(moved(sideBySide, oneThread) == 0, "\(m) x \(n) x \(k): \(moved(sideBySide, oneThread)) values differ from one thread's")
+            #expect(mismatches(sideBySide, oneThread).none, "\(m) x \(n) x \(k): against one thread's")
             if splitKeepsTheBits {
-                #expect(moved(sideBySide, split) == 0, "\(m) x \(n) x \(k): \(moved(sideBySide, split)) values differ from the split products'")
+                #expect(mismatches(sideBySide, split).none, "\(m) x \(n) x \(k): against the split products'")
             }
         }
     }
