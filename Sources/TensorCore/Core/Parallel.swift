@@ -17,10 +17,10 @@ public enum Threading {
     /// The thread count inside a `concurrentItems` item (bound on the worker thread that runs it).
     @TaskLocal fileprivate static var itemThreads: Int?
 
-    /// Held while OpenBLAS's (process-wide) thread count is handed over and for the whole of a
-    /// `concurrentItems` pass, so no other thread changes the count while the pass's products run on one
-    /// thread each (their bits would then depend on another thread's timing; only tests run several
-    /// sessions in one process).
+    /// Held while OpenBLAS's (process-wide) thread count is handed over, for the whole of a `withCount`
+    /// and for the whole of a `concurrentItems` pass, so no other thread changes the count meanwhile (the
+    /// products' bits would then depend on another thread's timing; only tests run several sessions in
+    /// one process).
     fileprivate static let blasCountLock = Mutex(())
 
     /// Whether this task holds the count (inside `withCount`): its own `setCount` and `concurrentItems`
@@ -31,8 +31,7 @@ public enum Threading {
     /// again. Waits while a `concurrentItems` pass or a `withCount` runs on another thread.
     public static func setCount(_ n: Int) {
         checkArgument(n >= 1, "Threading.setCount: need at least one thread, got \(n)")
-        if holdsCount { return hand(n) }
-        blasCountLock.withLock { _ in hand(n) }
+        holdingTheCount { hand(n) }
     }
 
     /// Runs `body` with the count `n`, held: `setCount`, `withCount` and `concurrentItems` on other threads
@@ -50,8 +49,14 @@ public enum Threading {
             return $holdsCount.withValue(true) { Swift.Result { () throws(E) -> R in try body() } }
         }
         var outcome: Swift.Result<R, E>?
-        if holdsCount { outcome = held() } else { blasCountLock.withLock { _ in outcome = held() } }
+        holdingTheCount { outcome = held() }
         return try outcome!.get()
+    }
+
+    /// Runs `body` with the count's lock: taken here, or already this task's inside its `withCount`.
+    fileprivate static func holdingTheCount(_ body: () -> Void) {
+        if holdsCount { return body() }
+        blasCountLock.withLock { _ in body() }
     }
 
     /// Sets the count, the lock held (or owned by this task's `withCount`).
@@ -74,7 +79,7 @@ extension Threading {
             defer { openblas_set_num_threads(Int32(n)) }
             body()
         }
-        if holdsCount { singleThreaded() } else { blasCountLock.withLock { _ in singleThreaded() } }
+        holdingTheCount(singleThreaded)
     }
 }
 
