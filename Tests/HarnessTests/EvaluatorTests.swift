@@ -8,10 +8,10 @@ import VideoData
 /// The evaluator scores a split's videos several at a time (`Threading.concurrentItems`), each on one
 /// thread. Every registered model, both variants, must score the same concurrently as one video after
 /// another on one thread (a model that kept state across a forward pass would not), and batched scoring
-/// must give each video's own bits. One thread's run holds no lock, so a test running beside it can
-/// change OpenBLAS's (process-wide) thread count under its remaining OpenBLAS products; that comparison
-/// allows 1e-5. A bench run changes nothing while it evaluates, and its predictions are the same bits at
-/// any `--threads`.
+/// must give each video's own bits. Both passes hold their thread count (`Threading.withCount`); the
+/// comparison still allows 1e-5, the margin it took when a test beside it could change OpenBLAS's
+/// (process-wide) count under the one-thread pass. A bench run changes nothing while it evaluates, and
+/// its predictions are the same bits at any `--threads`.
 struct EvaluatorTests {
     static func data() throws -> PreparedData {
         var config = TestData.smallConfig
